@@ -1,0 +1,104 @@
+"""Grade one notebook: read it, build the program, run the hidden suite, score it."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder.config import Assignment
+from autograder.notebook import NotebookError, Program, build_program, read_cells
+from autograder.plugin import GradingPlugin, Outcome, Submission
+from autograder.sandbox import Worker
+from autograder.scoring import build_results
+
+GRADER_VERSION = "1"
+
+
+def trusted_setup_cells(assignment: Assignment):
+    """The setup cells of the released notebook: our code, run before the student's."""
+    return [c for c in read_cells(assignment.released_notebook) if c.is_setup]
+
+
+def grade_notebook(path: Path | str, assignment: Assignment, *, verbose: bool = False) -> dict:
+    """Grade one submission; always returns a results dict (never raises for bad input)."""
+    path = Path(path)
+    start = time.monotonic()
+    notes: list[str] = []
+    program: Program | None = None
+    load_error = ""
+    try:
+        program = build_program(read_cells(path), trusted_setup_cells(assignment))
+    except NotebookError as exc:
+        load_error = f"{exc}. Nothing could be graded."
+        notes.append(load_error)
+    if program is not None:
+        notes += [f"Could not parse {e}" for e in program.errors]
+        if program.skipped:
+            notes.append(
+                f"The grader ran only definitions; it skipped {len(program.skipped)} top-level "
+                f"statement(s) such as training and plotting (first: {program.skipped[0]})."
+            )
+    with Worker() as worker:
+        submission = Submission(assignment, program, worker, load_error)
+        plugin = GradingPlugin(submission)
+        if program is None:
+            outcomes = {
+                name: Outcome(False, load_error, 0.0) for name in assignment.tests
+            }
+        else:
+            log = run_suite(assignment, plugin)
+            if verbose:
+                print(log)
+            outcomes = plugin.outcomes
+    return build_results(
+        assignment,
+        outcomes,
+        seconds=time.monotonic() - start,
+        notes=notes,
+        extra={
+            "notebook": path.name,
+            "notebook_sha256": file_sha256(path),
+            "grader_version": GRADER_VERSION,
+        },
+    )
+
+
+def run_suite(assignment: Assignment, plugin: GradingPlugin) -> str:
+    """Run the hidden pytest suite in this (trusted) process; returns pytest's own log."""
+    args = [
+        str(assignment.suite_dir),
+        "-q",
+        "--no-header",
+        "-p", "no:cacheprovider",
+        "-p", "pytest_timeout",
+        "--assert=plain",  # the assert message is the feedback, verbatim
+        "--import-mode=importlib",
+        "--rootdir", str(assignment.suite_dir),
+        "-c", str(assignment.suite_dir.parent / "pytest.ini"),
+        "-o", "timeout_method=signal",
+    ]  # fmt: skip
+    log = io.StringIO()
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the same plugins on every machine
+    try:
+        with contextlib.redirect_stdout(log):
+            pytest.main(args, plugins=[plugin])
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+    return log.getvalue()
+
+
+def file_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""

@@ -1,0 +1,195 @@
+"""Grader-side handle on the worker process (the trusted end of the boundary).
+
+The grader sends a probe request, waits with its own deadline, and decodes the reply as data.
+If the worker server itself stops answering, it is killed (its whole process group) and a fresh
+one is started for the next probe.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograder import wire
+
+START_TIMEOUT = 120.0  # importing torch on a loaded machine
+GRACE = 10.0  # on top of the probe's own deadline, enforced by the worker server
+
+WORKER_ENV = {
+    # Small sequential models are fastest on one thread, and parallel graders must not fight.
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_WAIT_POLICY": "PASSIVE",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+class WorkerError(RuntimeError):
+    """The worker server died or stopped answering (not the student's probe: the server)."""
+
+
+@dataclass
+class ProbeReply:
+    ok: bool
+    value: Any = None
+    message: str = ""
+    output: str = ""
+    seconds: float = 0.0
+    load_errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+        self._buffer = b""
+
+    def run(self, request: dict, timeout: float) -> ProbeReply:
+        """Run one probe. Failures of the student's code come back as ok=False replies."""
+        self._ensure_started()
+        request = {**request, "timeout": timeout}
+        try:
+            wire.write_frame(self._proc.stdin, wire.dumps(request))
+            deadline = time.monotonic() + timeout + GRACE
+            header = wire.loads(self._read_frame(deadline))
+            payload = self._read_frame(deadline)
+        except (OSError, wire.WireError, WorkerError) as exc:
+            self.close()
+            raise WorkerError(f"the grading worker stopped answering ({exc})") from None
+        return _interpret(header, payload, timeout)
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        try:
+            wire.write_frame(proc.stdin, wire.dumps({"op": "exit"}))
+            proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+        self._buffer = b""
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self.close()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(WORKER_ENV)
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            cwd=tempfile.gettempdir(),
+            start_new_session=True,  # one process group: killpg takes the server and children
+        )
+        try:
+            ready = wire.loads(self._read_frame(time.monotonic() + START_TIMEOUT))
+        except (OSError, wire.WireError, WorkerError) as exc:
+            detail = self._stderr_tail()
+            self.close()
+            raise WorkerError(f"the grading worker did not start ({exc}) {detail}") from None
+        if not isinstance(ready, dict) or not ready.get("ready"):
+            self.close()
+            raise WorkerError("the grading worker sent an unexpected greeting")
+
+    def _read_frame(self, deadline: float) -> bytes:
+        fd = self._proc.stdout.fileno()
+        while True:
+            if len(self._buffer) >= 8:
+                size = int.from_bytes(self._buffer[:8], "big")
+                if size > wire.MAX_FRAME_BYTES:
+                    raise WorkerError("reply too large")
+                if len(self._buffer) >= 8 + size:
+                    frame = self._buffer[8 : 8 + size]
+                    self._buffer = self._buffer[8 + size :]
+                    return frame
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerError("no reply in time")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    raise WorkerError("worker exited")
+                self._buffer += chunk
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()[-2000:].decode("utf-8", "replace")
+
+
+def _interpret(header: Any, payload: bytes, timeout: float) -> ProbeReply:
+    if not isinstance(header, dict):
+        raise WorkerError("malformed reply header")
+    output = str(header.get("output", ""))
+    seconds = float(header.get("seconds", 0.0))
+    if header.get("timed_out"):
+        return ProbeReply(
+            False,
+            message=f"did not finish within the {timeout:g} s time limit (infinite loop, or far "
+            "too much work?)",
+            output=output,
+            seconds=seconds,
+        )
+    if header.get("too_big"):
+        return ProbeReply(False, message="returned far too much data", output=output)
+    if not payload:
+        return ProbeReply(
+            False,
+            message="the process running your code ended without returning a result "
+            f"({header.get('exit', 'unknown')}): did your code call os._exit(), crash the "
+            "interpreter, or run out of memory?",
+            output=output,
+            seconds=seconds,
+        )
+    try:
+        body = wire.loads(payload)
+    except wire.WireError as exc:
+        return ProbeReply(False, message=f"returned malformed data ({exc})", output=output)
+    if not isinstance(body, dict):
+        return ProbeReply(False, message="returned malformed data", output=output)
+    load_errors = body.get("load_errors") or []
+    if not isinstance(load_errors, list):
+        load_errors = []
+    return ProbeReply(
+        ok=body.get("ok") is True,
+        value=body.get("value"),
+        message=str(body.get("message", ""))[:2000],
+        output=output,
+        seconds=seconds,
+        load_errors=[str(e)[:500] for e in load_errors[:20]],
+    )

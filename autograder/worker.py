@@ -1,0 +1,262 @@
+"""The worker: the only process where student code runs (untrusted side of the boundary).
+
+``python -I -m autograder.worker`` starts a small server that imports torch once and then, for
+every probe request, forks a fresh child. The child applies resource limits, runs the trusted
+setup code and the student's definitions, calls one named probe from the hidden suite's
+``probes`` module, and writes the probe's return value -- plain data -- back through a pipe.
+A fresh child per probe means every test starts from the same clean, seeded state, and a crash,
+hang or exit costs one probe only.
+
+This server never runs student code itself; it only forwards what a child wrote, unparsed, to
+the grader, which decodes and checks it. Protocol: length-prefixed frames (see ``wire``).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import ctypes
+import importlib
+import linecache
+import os
+import random
+import resource
+import select
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+from autograder.probing import ProbeFailure
+
+OUTPUT_HEAD = 3000
+OUTPUT_TAIL = 3000
+MAX_OUTPUT_FILE = 64 * 1024 * 1024  # RLIMIT_FSIZE: printing gigabytes fails instead of filling disk
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+
+
+def main() -> None:
+    proto_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed by libraries goes to stderr, never into the protocol
+    proto_in = sys.stdin.buffer
+    from autograder import wire
+
+    import torch
+
+    torch.set_num_threads(1)
+    wire.write_frame(proto_out, wire.dumps({"ready": True, "pid": os.getpid()}))
+    while True:
+        frame = wire.read_frame(proto_in)
+        if frame is None:
+            break
+        request = wire.loads(frame)
+        if request.get("op") == "exit":
+            break
+        # The suite's probes are trusted; importing them here saves the work in every child.
+        importlib.import_module(f"autograder.suites.{request['suite']}.probes")
+        header, payload = run_in_child(request)
+        wire.write_frame(proto_out, wire.dumps(header))
+        wire.write_frame(proto_out, payload)
+
+
+def run_in_child(request: dict) -> tuple[dict, bytes]:
+    """Fork, run one probe in the child under limits, and collect what it wrote."""
+    timeout = float(request["timeout"])
+    out = tempfile.TemporaryFile()
+    r, w = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(r)
+            _child(request, w, out.fileno())
+        finally:
+            os._exit(70)
+    os.close(w)
+    payload, timed_out, too_big = _read_until_eof(r, start + timeout)
+    os.close(r)
+    if timed_out or too_big:
+        _kill_group(pid)
+    _, status = os.waitpid(pid, 0)
+    _kill_group(pid)  # whatever the probe left running (subprocesses it started) goes too
+    header = {
+        "seconds": round(time.monotonic() - start, 3),
+        "output": _head_tail(out),
+        "exit": _describe_status(status),
+        "timed_out": timed_out,
+        "too_big": too_big,
+    }
+    out.close()
+    return header, payload
+
+
+def _read_until_eof(fd: int, deadline: float) -> tuple[bytes, bool, bool]:
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), True, False
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), False, False
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESULT_BYTES:
+            return b"", False, True
+
+
+def _kill_group(pid: int) -> None:
+    for target in (-pid, pid):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _describe_status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            return f"killed by {signal.Signals(sig).name}"
+        except ValueError:
+            return f"killed by signal {sig}"
+    return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def _head_tail(f) -> str:
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    f.seek(0)
+    if size <= OUTPUT_HEAD + OUTPUT_TAIL:
+        return f.read().decode("utf-8", "replace")
+    head = f.read(OUTPUT_HEAD).decode("utf-8", "replace")
+    f.seek(size - OUTPUT_TAIL)
+    tail = f.read().decode("utf-8", "replace")
+    return f"{head}\n[... {size - OUTPUT_HEAD - OUTPUT_TAIL} bytes of output cut ...]\n{tail}"
+
+
+# --------------------------------------------------------------------------- child side
+
+
+def _child(request: dict, result_fd: int, out_fd: int) -> None:
+    os.setpgid(0, 0)
+    _die_with_parent()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    keep = result_fd
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+    _limit(request)
+
+    from autograder import wire
+
+    import torch
+
+    seed = int(request["seed"])
+    try:
+        ns, load_errors = load_program(request["program"])
+        probe = getattr(
+            importlib.import_module(f"autograder.suites.{request['suite']}.probes"),
+            request["probe"],
+        )
+        _seed(seed, torch)
+        value = probe(ns, **request["kwargs"])
+        payload = wire.dumps({"ok": True, "value": value, "load_errors": load_errors})
+    except BaseException as exc:  # noqa: BLE001 - everything a student can raise is reported
+        payload = wire.dumps({"ok": False, "message": describe_exception(exc)})
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a full output file must not lose the result
+            pass
+    with os.fdopen(result_fd, "wb") as result:
+        result.write(payload)  # the end of the pipe delimits it
+    os._exit(0)
+
+
+def _limit(request: dict) -> None:
+    memory = int(request["memory_mb"]) * 1024 * 1024
+    cpu = int(float(request["timeout"])) + 2
+    for which, value in (
+        (resource.RLIMIT_AS, memory),
+        (resource.RLIMIT_FSIZE, MAX_OUTPUT_FILE),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_CPU, cpu),
+    ):
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+    # Past RLIMIT_FSIZE a write should fail with an error, not kill the probe silently.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _seed(seed: int, torch) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed)
+
+
+def load_program(snippets: list[dict]) -> tuple[dict, list[str]]:
+    """Run the kept top-level statements one by one; a failing one does not stop the rest."""
+    ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+    errors = []
+    for snip in snippets:
+        filename, source = snip["filename"], snip["source"]
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        tree = ast.parse(source, filename=filename)
+        for i in snip["keep"]:
+            node = tree.body[i]
+            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+            try:
+                exec(code, ns)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(describe_exception(exc))
+    return ns, errors
+
+
+def describe_exception(exc: BaseException) -> str:
+    """A student-facing sentence: what was raised and where in *their* code, nothing of ours."""
+    if isinstance(exc, ProbeFailure):
+        return str(exc)
+    where = _student_location(exc)
+    if isinstance(exc, NotImplementedError) and where:
+        return f"{where[1]} is not implemented yet (it raises NotImplementedError) {where[0]}"
+    if isinstance(exc, SystemExit):
+        return f"your code called sys.exit({exc.code!r}) {where[0] if where else ''}".strip()
+    if isinstance(exc, KeyboardInterrupt):
+        return f"your code raised KeyboardInterrupt {where[0] if where else ''}".strip()
+    if isinstance(exc, MemoryError):
+        return "ran out of memory (the worker's memory limit was reached)"
+    text = str(exc).strip().splitlines()
+    first = text[0][:300] if text else ""
+    message = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return f"{message} {where[0]}" if where else message
+
+
+def _student_location(exc: BaseException) -> tuple[str, str] | None:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    if not frames:
+        return None
+    f = frames[-1]
+    line = (f.line or "").strip()
+    code = f": `{line[:120]}`" if line else ""
+    return f"(at {f.filename.strip('<>')}, line {f.lineno}, in {f.name}{code})", f"`{f.name}`"
+
+
+if __name__ == "__main__":
+    main()
