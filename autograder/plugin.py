@@ -94,6 +94,15 @@ class Submission:
         return "\n".join(parts)
 
 
+SUBMISSION = pytest.StashKey[Submission]()
+
+
+@pytest.fixture(scope="session")
+def sub(request: pytest.FixtureRequest) -> Submission:
+    """The submission under test (hidden tests take this fixture)."""
+    return request.config.stash[SUBMISSION]
+
+
 class GradingPlugin:
     """Registered with pytest.main(plugins=[...]) for one submission."""
 
@@ -102,9 +111,8 @@ class GradingPlugin:
         self.specs = submission.assignment.tests
         self.outcomes: dict[str, Outcome] = {}
 
-    @pytest.fixture(scope="session")
-    def sub(self) -> Submission:
-        return self.submission
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SUBMISSION] = self.submission
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:

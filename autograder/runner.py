@@ -21,7 +21,12 @@ GRADER_VERSION = "1"
 
 
 def trusted_setup_cells(assignment: Assignment):
-    """The setup cells of the released notebook: our code, run before the student's."""
+    """The setup cells of the released notebook: our code, run before the student's.
+
+    An assignment without a released notebook (the self-test suite) has no setup code.
+    """
+    if not assignment.released_notebook.exists():
+        return []
     return [c for c in read_cells(assignment.released_notebook) if c.is_setup]
 
 
@@ -77,6 +82,7 @@ def run_suite(assignment: Assignment, plugin: GradingPlugin) -> str:
         "--no-header",
         "-p", "no:cacheprovider",
         "-p", "pytest_timeout",
+        "-p", "autograder.plugin",  # the ``sub`` fixture
         "--assert=plain",  # the assert message is the feedback, verbatim
         "--import-mode=importlib",
         "--rootdir", str(assignment.suite_dir),

@@ -1,0 +1,107 @@
+"""Command line: ``python -m autograder {grade,batch,examples,release} --help``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from autograder.config import DEFAULT_CONFIG, REPO_ROOT, ConfigError, load_config
+
+EXAMPLES_DIR = REPO_ROOT / "examples" / "submitted"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grade RNN-week notebooks against the hidden test suites in grading.yml.",
+    )
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="grading.yml path")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("grade", help="grade one notebook", description="Grade one notebook. "
+                       "Exits 0 whenever it graded, whatever the score.")  # fmt: skip
+    g.add_argument("notebook", type=Path)
+    g.add_argument("--assignment", required=True, help="assignment id, e.g. 01_lstm_classifier")
+    g.add_argument("--json", type=Path, help="write Gradescope-style results.json here")
+    g.add_argument("--feedback", type=Path, help="write a Markdown feedback file here")
+    g.add_argument("-v", "--verbose", action="store_true", help="print pytest's own log")
+    g.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
+    b = sub.add_parser("batch", help="grade submitted/<student>/<assignment>/*.ipynb",
+                       description="Grade every student's notebook for one assignment (nbgrader "
+                       "layout). Writes OUT/results/<student>.json, OUT/feedback/<student>/, "
+                       "OUT/grades.csv; re-runs skip unchanged submissions.")  # fmt: skip
+    b.add_argument("assignment")
+    b.add_argument("--submitted", type=Path, default=Path("submitted"))
+    b.add_argument("--out", type=Path, help="default: graded/<assignment>")
+    b.add_argument("-j", "--jobs", type=int, default=2, help="submissions graded at once")
+    b.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    b.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
+    e = sub.add_parser("examples", help="grade the bundled example submissions",
+                       description="Grade examples/submitted for every assignment and print "
+                       "the score table (results in graded/examples/<assignment>/).")  # fmt: skip
+    e.add_argument("-j", "--jobs", type=int, default=2)
+    e.add_argument("--force", action="store_true")
+    e.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        if args.command == "grade":
+            return _grade(args, config)
+        if args.command == "batch":
+            assignment = config.assignment(args.assignment)
+            out = args.out or Path("graded") / assignment.id
+            return _batch(assignment, args.submitted, out, args)
+        if args.command == "examples":
+            status = 0
+            for assignment in config.assignments.values():
+                if any(EXAMPLES_DIR.glob(f"*/{assignment.id}")):
+                    out = REPO_ROOT / "graded" / "examples" / assignment.id
+                    status |= _batch(assignment, EXAMPLES_DIR, out, args)
+            return status
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def _grade(args, config) -> int:
+    from autograder.report import feedback_markdown, write_atomic, write_json
+    from autograder.runner import grade_notebook
+
+    assignment = config.assignment(args.assignment)
+    results = grade_notebook(args.notebook, assignment, verbose=args.verbose)
+    if args.json:
+        write_json(args.json, results)
+    if args.feedback:
+        write_atomic(args.feedback, feedback_markdown(results))
+    if not args.json or args.verbose:
+        print(feedback_markdown(results))
+    else:
+        print(f"{args.notebook}: {results['score']:g} / {results['max_score']:g}")
+    return 0
+
+
+def _batch(assignment, submitted: Path, out: Path, args) -> int:
+    from autograder.batch import grade_batch
+    from autograder.report import score_table
+
+    if not submitted.is_dir():
+        print(f"error: no folder {submitted}", file=sys.stderr)
+        return 2
+    rows = grade_batch(
+        assignment, submitted, out, config_path=args.config, jobs=args.jobs, force=args.force
+    )
+    problems = [p.name for p in assignment.problems]
+    print(f"\n{assignment.id}: {assignment.title} ({len(rows)} submissions)")
+    print(score_table(rows, problems))
+    print(f"\nCSV: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
