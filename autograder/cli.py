@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -47,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--force", action="store_true")
     e.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
 
+    r = sub.add_parser("release", help="nbgrader generate_assignment into assignments/",
+                       description="Regenerate assignments/ID from solutions/ID with nbgrader "
+                       "(hidden-test and solution regions removed).")  # fmt: skip
+    r.add_argument("assignment")
+    r.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -56,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             assignment = config.assignment(args.assignment)
             out = args.out or Path("graded") / assignment.id
             return _batch(assignment, args.submitted, out, args)
+        if args.command == "release":
+            from autograder.release import release
+
+            out = release(config.assignment(args.assignment).id)
+            print(f"released {out.relative_to(REPO_ROOT)}")
+            return 0
         if args.command == "examples":
             status = 0
             for assignment in config.assignments.values():

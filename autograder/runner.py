@@ -50,6 +50,8 @@ def grade_notebook(path: Path | str, assignment: Assignment, *, verbose: bool = 
                 f"statement(s) such as training and plotting (first: {program.skipped[0]})."
             )
     with Worker() as worker:
+        if program is not None:
+            worker.start()
         submission = Submission(assignment, program, worker, load_error)
         plugin = GradingPlugin(submission)
         if program is None:

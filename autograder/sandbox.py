@@ -51,6 +51,7 @@ class ProbeReply:
 class Worker:
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
+        self._ready = False
         self._stderr = None
         self._buffer = b""
 
@@ -98,7 +99,8 @@ class Worker:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _ensure_started(self) -> None:
+    def start(self) -> None:
+        """Spawn the server without waiting for it: its torch import overlaps the grader's."""
         if self._proc is not None and self._proc.poll() is None:
             return
         self.close()
@@ -114,6 +116,13 @@ class Worker:
             cwd=tempfile.gettempdir(),
             start_new_session=True,  # one process group: killpg takes the server and children
         )
+        self._ready = False
+
+    def _ensure_started(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self.start()
+        if self._ready:
+            return
         try:
             ready = wire.loads(self._read_frame(time.monotonic() + START_TIMEOUT))
         except (OSError, wire.WireError, WorkerError) as exc:
@@ -123,6 +132,7 @@ class Worker:
         if not isinstance(ready, dict) or not ready.get("ready"):
             self.close()
             raise WorkerError("the grading worker sent an unexpected greeting")
+        self._ready = True
 
     def _read_frame(self, deadline: float) -> bytes:
         fd = self._proc.stdout.fileno()

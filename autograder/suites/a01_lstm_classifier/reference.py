@@ -21,7 +21,7 @@ def name_to_tensor(name: str) -> torch.Tensor:
     """(T, N_LETTERS) one-hot."""
     x = torch.zeros(len(name), N_LETTERS)
     for t, letter in enumerate(name):
-        x[t, ALPHABET.index(letter)] = 1.0
+        x[t, ALPHABET.index(letter)] = 1.0  # names are validated against ALPHABET
     return x
 
 

@@ -1,0 +1,19 @@
+"""nbgrader configuration: solutions/ is the source, assignments/ the release.
+
+Release with ``nbgrader generate_assignment ID --force`` (or ``python -m autograder release ID``)
+from the repository root; never edit assignments/ by hand.
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 - injected by nbgrader/traitlets
+
+ROOT = Path(__file__).resolve().parent
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+# The gradebook holds per-course state (students, grades); it is not part of the repo.
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
