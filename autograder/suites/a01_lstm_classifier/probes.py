@@ -155,7 +155,7 @@ def predictions(ns, seed, hidden, names):
     """The student's predict on the reference model, plus that model's own log-probabilities."""
     use_reference(ns, names_to_batch=ref.names_to_batch, LANGUAGES=list(ref.LANGUAGES))
     fn = need(ns, "predict")
-    model = ref.make_reference_model(seed, hidden, len(ref.LANGUAGES), scale=4.0)
+    model = ref.make_reference_model(seed, hidden, len(ref.LANGUAGES), spread=True)
     model.eval()
     with torch.no_grad():
         log_probs = model(ref.names_to_batch(list(names)))

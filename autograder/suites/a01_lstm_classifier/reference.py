@@ -40,13 +40,15 @@ class ReferenceClassifier(nn.Module):
         return torch.log_softmax(self.fc(h_n[-1]), dim=-1)
 
 
-def make_reference_model(seed: int, hidden_size: int, n_languages: int, scale: float = 1.0):
-    """Deterministic weights; ``scale`` spreads the outputs so that argmax varies by name."""
+def make_reference_model(seed: int, hidden_size: int, n_languages: int, spread: bool = False):
+    """Deterministic weights. ``spread`` zeroes the biases and enlarges the weights so that the
+    most likely language varies from name to name (a fresh model predicts one class for all)."""
     torch.manual_seed(seed)
     model = ReferenceClassifier(N_LETTERS, hidden_size, n_languages)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.mul_(scale)
+    if spread:
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.zero_() if "bias" in name else p.mul_(4.0)
     return model
 
 

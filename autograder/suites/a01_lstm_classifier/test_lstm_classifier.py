@@ -18,10 +18,11 @@ SEED = 1234
 HIDDEN = 16  # not the notebook's default: sizes must come from the constructor's arguments
 K = 7  # likewise for the number of languages
 NAMES_MIXED = [
-    "Nakamura", "O'Brien", "Li", "Abandonato", "Kowalski", "Ng", "Schmidt", "X", "Dvorak",
-    "Papadopoulos", "Santos", "Al-Amin", "Van der Berg", "Kim", "Ivanov", "Dubois", "Moreau",
-    "Zhang", "Tanaka", "Wojciechowski",
-]  # fmt: skip — lengths 1..20, deliberately unsorted
+    "Kowalczyk", "Wong", "O'Brien", "Tanaka", "Rodriguez-Santos", "Fitzgerald-Murphy", "Kim",
+    "Wojciechowski", "X", "Ng", "Papadopoulakis", "Papadopulos", "Konstantinopoulosian",
+    "Abandonato", "Abdul-Rahmanzai", "Van der Berg", "Smith", "Van der Westhuizen",
+    "Alexandropoulou-Kim", "Nakamura",
+]  # fmt: skip -- one name of each length 1..20, deliberately unsorted
 SHORT_NAMES = ["A", "b", "Q", "A", "z"]
 
 

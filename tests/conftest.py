@@ -1,0 +1,36 @@
+"""Shared fixtures for the repository's own tests."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # for `datasets` and `examples`
+
+
+def write_notebook(path: Path, sources: list[str], metas: list[dict] | None = None) -> Path:
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": (metas or [{}] * len(sources))[i],
+            "outputs": [],
+            "source": src,
+        }
+        for i, src in enumerate(sources)
+    ]
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_notebook(tmp_path):
+    def make(*sources: str, name: str = "nb.ipynb", metas: list[dict] | None = None) -> Path:
+        return write_notebook(tmp_path / name, list(sources), metas)
+
+    return make

@@ -1,0 +1,128 @@
+"""Meta-tests: the bundled example submissions get exactly the scores they should.
+
+Every example is graded once (as a batch, through the real CLI, two at a time) and each must fail
+exactly the hidden tests its variant declares: the solution and the alternative answers get full
+marks, the stub gets 0, and every typical mistake loses exactly the tests of its problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder.config import load_config
+
+from .conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("make_examples", ROOT / "examples/make_examples.py")
+make_examples = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(make_examples)
+
+CASES = [(a, s) for a, variants in make_examples.VARIANTS.items() for s in variants]
+
+
+def test_examples_are_in_sync_with_the_notebooks():
+    """examples/submitted is exactly what make_examples.py builds from the current notebooks."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples/make_examples.py"), "--check"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """assignment -> (output folder, {student: results}) from one batch run per assignment."""
+    out_root = tmp_path_factory.mktemp("graded")
+    graded = {}
+    for assignment in make_examples.VARIANTS:
+        out = out_root / assignment
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
+             str(ROOT / "examples/submitted"), "--out", str(out), "-j", "2"],
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        results = {
+            p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")
+        }
+        graded[assignment] = (out, results, proc.stdout)
+    return graded
+
+
+@pytest.mark.parametrize("assignment, student", CASES, ids=[f"{a}/{s}" for a, s in CASES])
+def test_example_fails_exactly_the_declared_tests(graded, assignment, student):
+    variant = make_examples.VARIANTS[assignment][student]
+    results = graded[assignment][1][student]
+    failed = {t["extra_data"]["test"] for t in results["tests"] if t["status"] != "passed"}
+    assert failed == set(variant.fails), (
+        f"{student} ({variant.about}): unexpected failures {sorted(failed - set(variant.fails))},"
+        f" unexpected passes {sorted(set(variant.fails) - failed)}\n"
+        + "\n".join(f"{t['extra_data']['test']}: {t['output'][:300]}" for t in results["tests"]
+                    if t["status"] != "passed")  # fmt: skip
+    )
+    tests = load_config().assignment(assignment).tests
+    assert results["score"] == sum(t.points for n, t in tests.items() if n not in failed)
+
+
+def test_every_mistake_stays_inside_one_problem():
+    """A typical mistake must cost the points of its own problem only."""
+    config = load_config()
+    for assignment, variants in make_examples.VARIANTS.items():
+        tests = config.assignment(assignment).tests
+        for student, variant in variants.items():
+            if student.startswith("mistake_"):
+                problems = {tests[t].problem for t in variant.fails}
+                assert len(problems) == 1, f"{student} spans {problems}"
+
+
+def test_there_are_enough_mistakes_and_alternatives():
+    for variants in make_examples.VARIANTS.values():
+        assert sum(s.startswith("mistake_") for s in variants) >= 8
+        assert sum(s.startswith("alt_") and not v.fails for s, v in variants.items()) >= 3
+
+
+def test_batch_writes_csv_table_and_feedback(graded):
+    for assignment, (out, results, stdout) in graded.items():
+        rows = list(csv.DictReader((out / "grades.csv").open()))
+        assert {r["student"] for r in rows} == set(results)
+        assert "reference" in stdout and "total" in stdout  # the printed score table
+        for student in results:
+            text = (out / "feedback" / student / f"{assignment}.md").read_text()
+            assert f"Score: {results[student]['score']:g}" in text
+
+
+def test_feedback_reveals_no_hidden_test_code(graded):
+    suite_files = load_config().assignment("01_lstm_classifier").suite_dir.glob("*.py")
+    secrets = ["sub.probe(", "def test_", "import reference", "ReferenceClassifier"]
+    for f in suite_files:
+        secrets += [line.strip() for line in f.read_text().splitlines() if len(line.strip()) > 40]
+    for _, (out, _, _) in graded.items():
+        for fb in (out / "feedback").rglob("*.md"):
+            text = fb.read_text()
+            leaked = [s for s in secrets if s in text]
+            assert not leaked, f"{fb}: {leaked[:2]}"
+
+
+def test_regrading_is_deterministic_and_resumable(graded, tmp_path):
+    """A second run skips unchanged submissions; --force regrades to the same scores."""
+    assignment = "01_lstm_classifier"
+    out, first, _ = graded[assignment]
+    copy = tmp_path / "out"
+    subprocess.run(["cp", "-r", str(out), str(copy)], check=True)
+    (copy / "results" / "reference.json").unlink()  # as if killed before writing it
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
+         str(ROOT / "examples/submitted"), "--out", str(copy), "-j", "2"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "1/1" in proc.stderr  # only the missing one was graded again
+    again = json.loads((copy / "results" / "reference.json").read_text())
+    assert again["score"] == first["reference"]["score"]
+    assert [t["status"] for t in again["tests"]] == [t["status"] for t in first["reference"]["tests"]]

@@ -1,0 +1,98 @@
+"""Released notebooks are exactly nbgrader's output, and leak no solution and no hidden test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from autograder.config import load_config
+from autograder.release import release
+
+from .conftest import ROOT
+
+ASSIGNMENTS = sorted(load_config().assignments)
+LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    """A fresh nbgrader release of every assignment, in a throw-away copy of the course."""
+    course = tmp_path_factory.mktemp("course")
+    for name in ("solutions", "datasets"):
+        shutil.copytree(ROOT / name, course / name, symlinks=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for assignment in ASSIGNMENTS:
+        release(assignment, course_root=course)
+    return course
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_released_files_are_exactly_what_nbgrader_generates(regenerated, assignment):
+    ours = ROOT / "assignments" / assignment
+    fresh = regenerated / "assignments" / assignment
+    names = sorted(p.name for p in fresh.iterdir())
+    assert sorted(p.name for p in ours.iterdir()) == names
+    for name in names:
+        if name.endswith(".ipynb"):
+            assert json.loads((ours / name).read_text()) == json.loads((fresh / name).read_text()), (
+                f"assignments/{assignment}/{name} differs from nbgrader's output: run "
+                f"python -m autograder release {assignment}"
+            )
+        else:
+            assert (ours / name).read_bytes() == (fresh / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_leaks_no_solution_and_no_hidden_test(assignment):
+    a = load_config().assignment(assignment)
+    text = a.released_notebook.read_text()
+    assert not [m for m in LEAKS if m in text]
+    source = json.loads((ROOT / "solutions" / assignment / a.notebook).read_text())
+    released = json.loads(text)
+    for cell in source["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            body = "".join(cell["source"]).split("### BEGIN SOLUTION")[1:]
+            for region in body:
+                for line in region.split("### END SOLUTION")[0].strip().splitlines():
+                    if len(line.strip()) > 25:
+                        assert line.strip() not in text, f"solution line leaked: {line.strip()}"
+    assert "NotImplementedError" in text and len(released["cells"]) == len(source["cells"])
+    for path in (ROOT / "assignments" / assignment).iterdir():  # no code beside the notebook
+        assert path.suffix in {".ipynb", ".tsv", ".txt", ".csv"}, path.name
+
+
+@pytest.mark.parametrize("folder", ["solutions", "assignments"])
+def test_notebooks_are_committed_without_outputs(folder):
+    for nb_path in (ROOT / folder).rglob("*.ipynb"):
+        nb = json.loads(nb_path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, nb_path
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_setup_cells_are_locked_and_free_of_file_io(assignment):
+    a = load_config().assignment(assignment)
+    nb = json.loads(a.released_notebook.read_text())
+    setup = [c for c in nb["cells"] if "setup" in c["metadata"].get("tags", [])]
+    assert setup, "the grader needs the setup cell"
+    for cell in setup:
+        assert cell["metadata"]["nbgrader"]["locked"] is True
+        assert "open(" not in "".join(cell["source"])
+
+
+def test_hidden_reference_agrees_with_the_notebook_and_the_data():
+    from datasets.surnames import languages
+
+    from autograder.suites.a01_lstm_classifier import reference
+
+    a = load_config().assignment("01_lstm_classifier")
+    nb = json.loads(a.released_notebook.read_text())
+    ns: dict = {}
+    for cell in nb["cells"]:
+        if "setup" in cell["metadata"].get("tags", []):
+            exec("".join(cell["source"]), ns)
+    assert ns["LANGUAGES"] == reference.LANGUAGES == languages()
+    assert ns["ALPHABET"] == reference.ALPHABET
