@@ -94,7 +94,9 @@ def read_cells(path: Path | str) -> list[Cell]:
         raise NotebookError(f"{path.name} is JSON but not a Jupyter notebook")
     raw_cells = nb.get("cells")
     if raw_cells is None and isinstance(nb.get("worksheets"), list) and nb["worksheets"]:
-        raw_cells = nb["worksheets"][0].get("cells") if isinstance(nb["worksheets"][0], dict) else None
+        raw_cells = (
+            nb["worksheets"][0].get("cells") if isinstance(nb["worksheets"][0], dict) else None
+        )
     if not isinstance(raw_cells, list):
         raise NotebookError(f"{path.name} is JSON but not a Jupyter notebook (no cells)")
     cells = []

@@ -96,7 +96,9 @@ def score_table(rows: list[tuple[str, dict]], problem_names: list[str]) -> str:
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+        )
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *[line(r) for r in body]])

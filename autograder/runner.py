@@ -55,9 +55,7 @@ def grade_notebook(path: Path | str, assignment: Assignment, *, verbose: bool = 
         submission = Submission(assignment, program, worker, load_error)
         plugin = GradingPlugin(submission)
         if program is None:
-            outcomes = {
-                name: Outcome(False, load_error, 0.0) for name in assignment.tests
-            }
+            outcomes = {name: Outcome(False, load_error, 0.0) for name in assignment.tests}
         else:
             log = run_suite(assignment, plugin)
             if verbose:

@@ -40,9 +40,9 @@ def main() -> None:
     proto_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by libraries goes to stderr, never into the protocol
     proto_in = sys.stdin.buffer
-    from autograder import wire
-
     import torch
+
+    from autograder import wire
 
     torch.set_num_threads(1)
     wire.write_frame(proto_out, wire.dumps({"ready": True, "pid": os.getpid()}))
@@ -154,9 +154,9 @@ def _child(request: dict, result_fd: int, out_fd: int) -> None:
     os.closerange(keep + 1, 1 << 16)
     _limit(request)
 
-    from autograder import wire
-
     import torch
+
+    from autograder import wire
 
     seed = int(request["seed"])
     try:

@@ -78,7 +78,9 @@ def test_repo_config_matches_hidden_suites():
         for f in assignment.suite_dir.glob("test_*.py"):
             tree = ast.parse(f.read_text())
             defined |= {
-                n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+                n.name
+                for n in tree.body
+                if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
             }
         assert defined == set(assignment.tests), assignment.id
 

@@ -21,6 +21,7 @@ from .conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("make_examples", ROOT / "examples/make_examples.py")
 make_examples = importlib.util.module_from_spec(spec)
+sys.modules["make_examples"] = make_examples  # dataclasses look their module up
 spec.loader.exec_module(make_examples)
 
 CASES = [(a, s) for a, variants in make_examples.VARIANTS.items() for s in variants]
@@ -48,9 +49,7 @@ def graded(tmp_path_factory):
             capture_output=True, text=True, cwd=ROOT,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-3000:]
-        results = {
-            p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")
-        }
+        results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
         graded[assignment] = (out, results, proc.stdout)
     return graded
 
@@ -63,8 +62,11 @@ def test_example_fails_exactly_the_declared_tests(graded, assignment, student):
     assert failed == set(variant.fails), (
         f"{student} ({variant.about}): unexpected failures {sorted(failed - set(variant.fails))},"
         f" unexpected passes {sorted(set(variant.fails) - failed)}\n"
-        + "\n".join(f"{t['extra_data']['test']}: {t['output'][:300]}" for t in results["tests"]
-                    if t["status"] != "passed")  # fmt: skip
+        + "\n".join(
+            f"{t['extra_data']['test']}: {t['output'][:300]}"
+            for t in results["tests"]
+            if t["status"] != "passed"
+        )  # fmt: skip
     )
     tests = load_config().assignment(assignment).tests
     assert results["score"] == sum(t.points for n, t in tests.items() if n not in failed)
@@ -125,4 +127,6 @@ def test_regrading_is_deterministic_and_resumable(graded, tmp_path):
     assert "1/1" in proc.stderr  # only the missing one was graded again
     again = json.loads((copy / "results" / "reference.json").read_text())
     assert again["score"] == first["reference"]["score"]
-    assert [t["status"] for t in again["tests"]] == [t["status"] for t in first["reference"]["tests"]]
+    assert [t["status"] for t in again["tests"]] == [
+        t["status"] for t in first["reference"]["tests"]
+    ]

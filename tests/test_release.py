@@ -36,7 +36,9 @@ def test_released_files_are_exactly_what_nbgrader_generates(regenerated, assignm
     assert sorted(p.name for p in ours.iterdir()) == names
     for name in names:
         if name.endswith(".ipynb"):
-            assert json.loads((ours / name).read_text()) == json.loads((fresh / name).read_text()), (
+            assert json.loads((ours / name).read_text()) == json.loads(
+                (fresh / name).read_text()
+            ), (
                 f"assignments/{assignment}/{name} differs from nbgrader's output: run "
                 f"python -m autograder release {assignment}"
             )
@@ -84,9 +86,8 @@ def test_setup_cells_are_locked_and_free_of_file_io(assignment):
 
 
 def test_hidden_reference_agrees_with_the_notebook_and_the_data():
-    from datasets.surnames import languages
-
     from autograder.suites.a01_lstm_classifier import reference
+    from datasets.surnames import languages
 
     a = load_config().assignment("01_lstm_classifier")
     nb = json.loads(a.released_notebook.read_text())

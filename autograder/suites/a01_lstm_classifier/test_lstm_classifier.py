@@ -18,10 +18,26 @@ SEED = 1234
 HIDDEN = 16  # not the notebook's default: sizes must come from the constructor's arguments
 K = 7  # likewise for the number of languages
 NAMES_MIXED = [
-    "Kowalczyk", "Wong", "O'Brien", "Tanaka", "Rodriguez-Santos", "Fitzgerald-Murphy", "Kim",
-    "Wojciechowski", "X", "Ng", "Papadopoulakis", "Papadopulos", "Konstantinopoulosian",
-    "Abandonato", "Abdul-Rahmanzai", "Van der Berg", "Smith", "Van der Westhuizen",
-    "Alexandropoulou-Kim", "Nakamura",
+    "Kowalczyk",
+    "Wong",
+    "O'Brien",
+    "Tanaka",
+    "Rodriguez-Santos",
+    "Fitzgerald-Murphy",
+    "Kim",
+    "Wojciechowski",
+    "X",
+    "Ng",
+    "Papadopoulakis",
+    "Papadopulos",
+    "Konstantinopoulosian",
+    "Abandonato",
+    "Abdul-Rahmanzai",
+    "Van der Berg",
+    "Smith",
+    "Van der Westhuizen",
+    "Alexandropoulou-Kim",
+    "Nakamura",
 ]  # fmt: skip -- one name of each length 1..20, deliberately unsorted
 SHORT_NAMES = ["A", "b", "Q", "A", "z"]
 
@@ -38,9 +54,7 @@ def _one_hot_batch(T: int, B: int, seed: int) -> torch.Tensor:
 
 
 def _classifier_outputs(sub, batches):
-    return sub.probe(
-        "classifier_outputs", seed=SEED, hidden=HIDDEN, n_languages=K, batches=batches
-    )
+    return sub.probe("classifier_outputs", seed=SEED, hidden=HIDDEN, n_languages=K, batches=batches)
 
 
 # --------------------------------------------------------------------- Part 1: LSTMClassifier
@@ -104,9 +118,7 @@ def test_output_depends_on_whole_name(sub):
     last[-1] = torch.roll(base[-1], 1, dims=-1)
     out_base, out_first, out_last = (
         _tensor(o, "forward's output")
-        for o in _classifier_outputs(
-            sub, [{"kind": "tensor", "x": v} for v in (base, first, last)]
-        )
+        for o in _classifier_outputs(sub, [{"kind": "tensor", "x": v} for v in (base, first, last)])
     )
     assert (out_last - out_base).abs().max() > 1e-6, (
         "changing the LAST letter of a name does not change the output: use the hidden state "
@@ -313,9 +325,10 @@ def test_training_reduces_loss(sub):
     )  # fmt: skip
     before = nn.functional.nll_loss(_tensor(got["log_probs_before"], "log-probs"), TRAIN_TARGETS)
     after = nn.functional.nll_loss(_tensor(got["log_probs_after"], "log-probs"), TRAIN_TARGETS)
-    assert after < 0.5 * before, (
+    # A correct train_step ends below 0.11x the start on every seed tried (tests/ checks 20).
+    assert after < 0.25 * before, (
         "after 25 train_step calls with Adam (lr 0.03) on one batch of 12 names, its loss "
-        f"should at least halve; it went from {before:.3f} to {after:.3f}"
+        f"should drop to under a quarter; it went from {before:.3f} to {after:.3f}"
     )
 
 
@@ -356,4 +369,6 @@ def test_predict_single_name(sub):
     """predict works for a single name"""
     predicted, log_probs = _predictions(sub, ["Kim"])
     want = ref.LANGUAGES[int(log_probs.argmax())]
-    assert predicted == [want], f"predict(model, ['Kim']) should return a 1-element list, got {predicted}"
+    assert predicted == [want], (
+        f"predict(model, ['Kim']) should return a 1-element list, got {predicted}"
+    )
