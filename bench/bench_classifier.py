@@ -186,6 +186,7 @@ def main() -> None:
         f"LSTM scored at its best-val epoch ({best_epoch}); s to RNN acc: resolution "
         f"{args.eval_every} batches; majority = largest train class"
     )
+    print(f"load avg at the end: {os.getloadavg()[0]:.2f} (this run alone adds ~{args.threads})")
     print(f"\nLSTM test accuracy every {args.eval_every} batches (train s: acc):")
     print("  " + ", ".join(f"{s:.1f}: {a:.1%}" for s, a in curve))
 

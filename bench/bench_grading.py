@@ -211,6 +211,7 @@ def main() -> None:
     for label, results, _ in rows:
         for i, (_, _, detail) in enumerate(results, start=1):
             print(f"{label} run {i}: {detail}")
+    print(f"load avg at the end: {os.getloadavg()[0]:.2f} (nbgrader's kernel alone adds ~2)")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,13 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from autograder.config import load_config
 
-from .conftest import ROOT
+ROOT = Path(__file__).resolve().parent.parent
 
 spec = importlib.util.spec_from_file_location("make_examples", ROOT / "examples/make_examples.py")
 make_examples = importlib.util.module_from_spec(spec)
