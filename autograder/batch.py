@@ -32,7 +32,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 def grader_fingerprint(assignment: Assignment, config_path: Path) -> str:
     """Changes whenever anything that could change a verdict changes."""
     h = hashlib.sha256()
-    files = sorted(PACKAGE_DIR.rglob("*.py")) + [config_path, assignment.released_notebook]
+    files = sorted(PACKAGE_DIR.glob("*.py")) + sorted(assignment.suite_dir.rglob("*.py"))
+    files += [config_path, assignment.released_notebook]
     for f in files:
         h.update(str(f.relative_to(f.anchor)).encode())
         try:
