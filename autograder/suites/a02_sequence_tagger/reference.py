@@ -64,20 +64,19 @@ def make_reference_model(seed: int, hidden_size: int, bidirectional: bool) -> Re
 
 # The same hidden Markov model as datasets/cpg (tests/ checks the numbers agree), so that the
 # hidden suite can make fresh data without depending on the repository's files.
-EMISSIONS = torch.tensor([[0.30, 0.20, 0.20, 0.30], [0.15, 0.35, 0.35, 0.15]])
+EMISSIONS = [[0.30, 0.20, 0.20, 0.30], [0.15, 0.35, 0.35, 0.15]]  # P(base | state)
 STAY = 0.98
 
 
 def sample_examples(seed: int, n: int, low: int = 100, high: int = 300) -> list[tuple[str, str]]:
     """n (bases, labels) pairs from the CpG-island HMM, lengths uniform in [low, high]."""
     rng = random.Random(seed)
-    weights = EMISSIONS.tolist()
     examples = []
     for _ in range(n):
         state = int(rng.random() < 0.5)
         bases, labels = [], []
         for _ in range(rng.randint(low, high)):
-            bases.append(rng.choices(BASES, weights[state])[0])
+            bases.append(rng.choices(BASES, EMISSIONS[state])[0])
             labels.append(str(state))
             if rng.random() >= STAY:
                 state = 1 - state
