@@ -37,6 +37,15 @@ def test_examples_are_in_sync_with_the_notebooks():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def _batch(assignment: str, out) -> subprocess.CompletedProcess:
+    """The real CLI over examples/submitted, two submissions at a time."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
+         str(ROOT / "examples/submitted"), "--out", str(out), "-j", "2"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """assignment -> (output folder, {student: results}) from one batch run per assignment."""
@@ -44,11 +53,7 @@ def graded(tmp_path_factory):
     graded = {}
     for assignment in make_examples.VARIANTS:
         out = out_root / assignment
-        proc = subprocess.run(
-            [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
-             str(ROOT / "examples/submitted"), "--out", str(out), "-j", "2"],
-            capture_output=True, text=True, cwd=ROOT,
-        )  # fmt: skip
+        proc = _batch(assignment, out)
         assert proc.returncode == 0, proc.stderr[-3000:]
         results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
         graded[assignment] = (out, results, proc.stdout)
@@ -113,17 +118,13 @@ def test_feedback_reveals_no_hidden_test_code(graded):
 
 
 def test_regrading_is_deterministic_and_resumable(graded, tmp_path):
-    """A second run skips unchanged submissions; --force regrades to the same scores."""
+    """A re-run regrades only what has no result yet (as after a kill), to the same verdicts."""
     assignment = "01_lstm_classifier"
     out, first, _ = graded[assignment]
     copy = tmp_path / "out"
     subprocess.run(["cp", "-r", str(out), str(copy)], check=True)
     (copy / "results" / "reference.json").unlink()  # as if killed before writing it
-    proc = subprocess.run(
-        [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
-         str(ROOT / "examples/submitted"), "--out", str(copy), "-j", "2"],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    proc = _batch(assignment, copy)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1/1" in proc.stderr  # only the missing one was graded again
     again = json.loads((copy / "results" / "reference.json").read_text())
