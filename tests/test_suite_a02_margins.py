@@ -40,7 +40,7 @@ def _accuracy(seed: int, zero_grad: bool = True) -> float:
 def test_training_margin_holds_across_seeds():
     """The test asks for context-free + 8 points (about 73 %); correct code reaches 86 %+."""
     threshold = ref.context_free_accuracy(suite.VAL) + 0.08
-    worst = min(_accuracy(seed) for seed in range(6))
+    worst = min(_accuracy(seed) for seed in range(4))
     assert worst > threshold + 0.08, (worst, threshold)
 
 
