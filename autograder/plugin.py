@@ -135,7 +135,8 @@ class GradingPlugin:
             if previous is not None:  # parametrized: every case must pass
                 passed = passed and previous.passed
                 message = previous.message or message
-            doc = (getattr(item, "function", None).__doc__ or "").strip().split("\n")[0]
+            doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
+            doc = doc.split("\n")[0]
             self.outcomes[name] = Outcome(passed, message, report.duration, doc)
         return report
 
