@@ -54,7 +54,7 @@ def feedback_markdown(results: dict, student: str = "") -> str:
             if t["extra_data"]["problem"] != pname or t["visibility"] == "hidden":
                 continue
             mark = "PASS" if t["status"] == "passed" else "FAIL"
-            title = t["name"].split(": ", 1)[-1]
+            title = t["name"].removeprefix(f"{p['title']}: ")
             lines.append(f"- {mark} {title} ({_fmt(t['score'])}/{_fmt(t['max_score'])})")
             if t["status"] != "passed" and t["output"]:
                 lines += ["", *[f"  > {line}" for line in t["output"].splitlines()], ""]

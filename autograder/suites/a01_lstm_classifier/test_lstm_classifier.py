@@ -139,7 +139,13 @@ def test_packed_batch_matches_one_at_a_time(sub):
         f"for a PackedSequence of B={len(NAMES_MIXED)} names forward should return "
         f"({len(NAMES_MIXED)}, {K}), got {tuple(batched.shape)}"
     )
-    one_by_one = torch.cat([_tensor(o, "forward's output").reshape(1, -1) for o in outs[1:]])
+    for name, out in zip(NAMES_MIXED, outs[1:]):
+        out = _tensor(out, "forward's output")
+        assert tuple(out.shape) == (1, K), (
+            f"for one name as a (T, 1, n_letters) tensor forward should return (1, {K}), got "
+            f"{tuple(out.shape)} for {name!r} (T = {len(name)}; time-major input)"
+        )
+    one_by_one = torch.cat(outs[1:])
     wrong = [
         f"{n!r} (length {len(n)})"
         for n, a, b in zip(NAMES_MIXED, batched, one_by_one)
