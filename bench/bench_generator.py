@@ -55,7 +55,7 @@ RNN_STEPS = 100_000
 LSTM_STEPS = 3_000  # the notebook's N_STEPS; its LR_DROP_AT = 2,250 = 3/4 of them
 QUICK_RNN_STEPS, QUICK_LSTM_STEPS = 20_000, 1_000
 BATCH_SIZE = 64
-GOAL_NATS = 0.45  # the goal: the LSTM beats the bigram by this much ...
+GOAL_NATS = 0.45  # the goal: the LSTM beats the bigram by this much ...
 GOAL_SECONDS = 60.0  # ... within this many seconds of training
 
 

@@ -40,7 +40,7 @@ from datasets.cpg import ceilings, hmm, load  # noqa: E402
 
 STEPS = 200  # default budget per model (4 epochs); bench/README.md (c) has the measurements
 QUICK_STEPS = 60
-GOAL_POINTS = 1.0  # the goal: each LSTM within 1 point of its ceiling
+GOAL_POINTS = 1.0  # the goal: each LSTM within 1 point of its ceiling
 
 
 def exact_rules(train, test) -> dict[str, float]:
