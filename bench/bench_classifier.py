@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
 import random
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -25,6 +23,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _machine import print_header  # bench/ is sys.path[0] when run as a script
 
 from autograder.suites.a01_lstm_classifier.reference import (  # noqa: E402
     N_LETTERS,
@@ -139,13 +139,7 @@ def main() -> None:
     if args.quick:
         args.baseline_steps, args.epochs = 10_000, 2
 
-    print("command:", shlex.join(sys.orig_argv))
-    print(
-        f"machine: nproc={len(os.sched_getaffinity(0))}, {platform.machine()}, "
-        f"python {platform.python_version()}, torch {torch.__version__}, "
-        f"load avg {os.getloadavg()[0]:.2f}, "
-        f"threads={args.threads}, seed={args.seed}"
-    )
+    print_header(torch.__version__, f"threads={args.threads}, seed={args.seed}")
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
     train, val, test = load("train"), load("val"), load("test")

@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import random
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -40,6 +38,8 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _machine import print_header  # bench/ is sys.path[0] when run as a script
 
 from autograder.suites.a03_name_generator.reference import (  # noqa: E402
     EOS_INDEX,
@@ -217,14 +217,10 @@ def main() -> None:
         args.rnn_eval_every = min(args.rnn_eval_every, 4_000)
 
     wall_start = time.perf_counter()
-    load_start = os.getloadavg()
-    print("command:", shlex.join(sys.orig_argv))
-    print(
-        f"machine: nproc={len(os.sched_getaffinity(0))}, {platform.machine()}, "
-        f"python {platform.python_version()}, torch {torch.__version__}, "
-        f"load avg {' / '.join(f'{x:.2f}' for x in load_start)} (1/5/15 min), "
+    print_header(
+        torch.__version__,
         f"threads={args.threads}, seed={args.seed}, "
-        f"steps: RNN {args.rnn_steps:,}, LSTM {args.lstm_steps:,}"
+        f"steps: RNN {args.rnn_steps:,}, LSTM {args.lstm_steps:,}",
     )
     torch.set_num_threads(args.threads)
     random.seed(args.seed)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -25,6 +24,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from _machine import print_header  # bench/ is sys.path[0] when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "01_lstm_classifier"
@@ -171,12 +172,7 @@ def main() -> None:
 
     import torch  # only for the version line
 
-    print("command:", shlex.join(sys.orig_argv))
-    print(
-        f"machine: nproc={len(os.sched_getaffinity(0))}, {platform.machine()}, "
-        f"python {platform.python_version()}, torch {torch.__version__}, "
-        f"load avg {os.getloadavg()[0]:.2f}"
-    )
+    print_header(torch.__version__)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     tmp = Path(tempfile.mkdtemp(prefix="bench_grading_"))
     try:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import platform
 import random
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _machine import print_header  # bench/ is sys.path[0] when run as a script
 
 from autograder.suites.a02_sequence_tagger.reference import (  # noqa: E402
     ReferenceTagger,
@@ -121,12 +121,9 @@ def main() -> None:
         args.steps = QUICK_STEPS
 
     wall_start = time.perf_counter()
-    print("command:", shlex.join(sys.orig_argv))
-    print(
-        f"machine: nproc={len(os.sched_getaffinity(0))}, {platform.machine()}, "
-        f"python {platform.python_version()}, torch {torch.__version__}, "
-        f"load avg {os.getloadavg()[0]:.2f}, threads={args.threads}, seed={args.seed}, "
-        f"steps={args.steps} per model"
+    print_header(
+        torch.__version__,
+        f"threads={args.threads}, seed={args.seed}, steps={args.steps} per model",
     )
     torch.set_num_threads(args.threads)
     train, val, test = load("train"), load("val"), load("test")
