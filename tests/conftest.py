@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,3 +37,15 @@ def make_notebook(tmp_path):
         return write_notebook(tmp_path / name, list(sources), metas)
 
     return make
+
+
+@pytest.fixture
+def run_check():
+    """Run a data builder in --check mode (the datasets' tests share it)."""
+
+    def run(builder: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(builder), "--check"], capture_output=True, text=True, timeout=300
+        )
+
+    return run

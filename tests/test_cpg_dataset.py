@@ -164,19 +164,13 @@ def rows() -> list[list[str]]:
     return [line.split("\t") for line in lines[1:-1]]
 
 
-def run_check(builder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(builder), "--check"], capture_output=True, text=True, timeout=300
-    )
-
-
-def test_build_is_byte_identical_to_committed_files():
+def test_build_is_byte_identical_to_committed_files(run_check):
     result = run_check(BUILDER)
     assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("tampered", ["cpg.tsv", "ceilings.json"])
-def test_check_mode_fails_on_a_stale_file(tmp_path, tampered):
+def test_check_mode_fails_on_a_stale_file(tmp_path, tampered, run_check):
     # On a copy, so the committed files are never touched.
     for name in ("build_cpg.py", "hmm.py", "cpg.tsv", "ceilings.json"):
         shutil.copy(DIR / name, tmp_path / name)

@@ -26,13 +26,7 @@ def rows() -> list[list[str]]:
     return [line.split("\t") for line in lines[:-1]]
 
 
-def run_check(builder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(builder), "--check"], capture_output=True, text=True, timeout=300
-    )
-
-
-def test_build_is_byte_identical_to_committed_file():
+def test_build_is_byte_identical_to_committed_file(run_check):
     result = run_check(BUILDER)
     assert result.returncode == 0, result.stderr
 
@@ -46,7 +40,7 @@ def test_build_is_byte_identical_to_committed_file():
     ],
     ids=["split-changed", "crlf", "truncated"],
 )
-def test_check_mode_fails_on_a_stale_file(tmp_path, corrupt):
+def test_check_mode_fails_on_a_stale_file(tmp_path, corrupt, run_check):
     # On a copy, so the committed file is never touched.
     builder = tmp_path / BUILDER.name
     shutil.copy(BUILDER, builder)
@@ -64,7 +58,7 @@ def test_check_mode_fails_on_a_stale_file(tmp_path, corrupt):
     ],
     ids=["version", "parquet-hash"],
 )
-def test_builder_refuses_other_source_data(tmp_path, pinned, edited, message):
+def test_builder_refuses_other_source_data(tmp_path, pinned, edited, message, run_check):
     builder = tmp_path / BUILDER.name
     source = BUILDER.read_text(encoding="utf-8")
     assert source.count(pinned) == 1

@@ -26,18 +26,12 @@ def rows() -> list[list[str]]:
     return [line.split("\t") for line in lines[1:-1]]
 
 
-def run_check(builder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(builder), "--check"], capture_output=True, text=True, timeout=300
-    )
-
-
-def test_build_is_byte_identical_to_committed_file():
+def test_build_is_byte_identical_to_committed_file(run_check):
     result = run_check(BUILDER)
     assert result.returncode == 0, result.stderr
 
 
-def test_check_mode_fails_on_a_stale_file(tmp_path):
+def test_check_mode_fails_on_a_stale_file(tmp_path, run_check):
     # On a copy, so the committed file is never touched.
     builder = tmp_path / BUILDER.name
     shutil.copy(BUILDER, builder)
