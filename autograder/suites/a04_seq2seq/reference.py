@@ -4,6 +4,7 @@ setup cell."""
 
 from __future__ import annotations
 
+import math
 import string
 
 import torch
@@ -133,6 +134,41 @@ def greedy_decode(model, src, src_lengths, max_length=10):
         if finished.all():
             break
     return outputs
+
+
+@torch.no_grad()
+def beam_search(model, src, src_lengths, beam_width=5, max_length=10):
+    """The most likely token list found with a beam of `beam_width` hypotheses (batch of one).
+
+    A hypothesis ends when it emits EOS; its score is the sum of its log-probabilities, EOS
+    included. The live hypotheses run through the decoder together, as one batch. Stops when the
+    best finished score beats every live one (log P only falls as a hypothesis grows) or after
+    max_length tokens.
+    """
+    model.eval()
+    _, (h, c) = model.encoder(src, src_lengths)
+    scores = torch.zeros(1)  # (K,) log P of the live hypotheses
+    tokens: list[list[int]] = [[]]
+    finished: list[tuple[float, list[int]]] = []
+    last = torch.full((1, 1), SOS_INDEX)
+    for _ in range(max_length):
+        logits, (h, c) = model.decoder(last, (h, c))
+        log_p = torch.log_softmax(logits[0], dim=-1)  # (K, V)
+        log_p[:, [PAD_INDEX, SOS_INDEX]] = -math.inf
+        for k in range(len(tokens)):
+            finished.append((float(scores[k] + log_p[k, EOS_INDEX]), tokens[k]))
+        log_p[:, EOS_INDEX] = -math.inf
+        total = (scores[:, None] + log_p).flatten()
+        top = torch.topk(total, min(beam_width, total.numel()))
+        rows = torch.div(top.indices, log_p.shape[1], rounding_mode="floor")
+        cols = top.indices % log_p.shape[1]
+        scores = top.values
+        tokens = [tokens[r] + [int(t)] for r, t in zip(rows.tolist(), cols.tolist())]
+        h, c, last = h[:, rows], c[:, rows], cols.view(1, -1)
+        if max(finished)[0] >= float(scores[0]):
+            break
+    finished += [(float(s), t) for s, t in zip(scores, tokens)]  # cut at max_length
+    return max(finished, key=lambda f: f[0])[1]
 
 
 def exact_match(predicted, expected):
