@@ -144,20 +144,25 @@ def loss_values(ns, logits, tgt_out):
 
 
 def train_steps(ns, seed, pairs, steps, lr):
-    """The student's train_step on the reference model and reference batches, with SGD."""
+    """The student's train_step on the reference model and one reference batch, with plain SGD;
+    the weights before and after every call."""
     use_reference(ns, make_batch=ref.make_batch, seq2seq_loss=ref.seq2seq_loss)
     fn = need(ns, "train_step")
     torch.manual_seed(seed)
     model = ref.Seq2Seq(embedding_dim=8, hidden_size=16)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     batch_ = ref.make_batch(pairs)
-    returned = [fn(model, optimizer, batch_) for _ in range(steps)]
+    states = [{k: v.clone() for k, v in model.state_dict().items()}]
+    returned = []
+    for _ in range(steps):
+        returned.append(fn(model, optimizer, batch_))
+        states.append({k: v.clone() for k, v in model.state_dict().items()})
     if not all(isinstance(x, (int, float)) for x in returned):
         kinds = sorted({type(x).__name__ for x in returned})
         raise ProbeFailure(
             f"`train_step` should return the loss as a float, got {', '.join(kinds)}"
         )
-    return {"returned": [float(x) for x in returned], "state": model.state_dict()}
+    return {"returned": [float(x) for x in returned], "states": states}
 
 
 def training_run(ns, seed, pairs, steps, batch_size, lr):
