@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,17 +73,9 @@ class Program:
 def read_cells(path: Path | str) -> list[Cell]:
     """Code cells of a notebook (nbformat 4, or 3 with worksheets); raises NotebookError."""
     path = Path(path)
+    data = _read_capped(path)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise NotebookError(f"cannot read {path.name}: {exc.strerror}") from None
-    if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(
-            f"{path.name} is {size / 1e6:.0f} MB; notebooks over "
-            f"{MAX_NOTEBOOK_BYTES // 2**20} MB are not graded (clear the outputs and resubmit)"
-        )
-    try:
-        nb = json.loads(path.read_bytes().decode("utf-8"))
+        nb = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise NotebookError(f"{path.name} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -115,6 +109,24 @@ def read_cells(path: Path | str) -> list[Cell]:
     return cells
 
 
+def _read_capped(path: Path) -> bytes:
+    """The file's bytes; never more than the cap, and never blocking on a FIFO or device."""
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise NotebookError(f"{path.name} is not a regular file")
+            data = f.read(MAX_NOTEBOOK_BYTES + 1)
+            size = max(len(data), os.fstat(f.fileno()).st_size)
+    except OSError as exc:
+        raise NotebookError(f"cannot read {path.name}: {exc.strerror}") from None
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(
+            f"{path.name} is {size / 1e6:.0f} MB; notebooks over "
+            f"{MAX_NOTEBOOK_BYTES // 2**20} MB are not graded (clear the outputs and resubmit)"
+        )
+    return data
+
+
 def build_program(student_cells: list[Cell], setup_cells: list[Cell]) -> Program:
     """Trusted setup code first, then the definitions from the student's other code cells."""
     setup_sources = {c.source.strip() for c in setup_cells}
@@ -128,6 +140,9 @@ def build_program(student_cells: list[Cell], setup_cells: list[Cell]) -> Program
             tree = ast.parse(source)
         except SyntaxError as exc:
             errors.append(f"cell {cell.index}, line {exc.lineno}: SyntaxError: {exc.msg}")
+            continue
+        except (MemoryError, RecursionError):  # the parser's own stack, e.g. "- - - ... 1"
+            errors.append(f"cell {cell.index}: nested too deeply for Python's parser")
             continue
         keep = []
         for i, node in enumerate(tree.body):

@@ -22,6 +22,9 @@ from autograder import wire
 START_TIMEOUT = 120.0  # importing torch on a loaded machine
 GRACE = 10.0  # on top of the probe's own deadline, enforced by the worker server
 
+# The worker's environment is built from scratch: student code must not read the grader's
+# (CI tokens and the like). Only what locating programs and libraries needs is passed on.
+PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "LD_LIBRARY_PATH")
 WORKER_ENV = {
     # Small sequential models are fastest on one thread, and parallel graders must not fight.
     "OMP_NUM_THREADS": "1",
@@ -54,6 +57,8 @@ class Worker:
         self._ready = False
         self._stderr = None
         self._buffer = b""
+        self.isolation = ""  # the confinement level the worker reached (see jail.py)
+        self.note = ""  # what that level lacks, for the results; empty when fully confined
 
     def run(self, request: dict, timeout: float) -> ProbeReply:
         """Run one probe. Failures of the student's code come back as ok=False replies."""
@@ -104,7 +109,7 @@ class Worker:
         if self._proc is not None and self._proc.poll() is None:
             return
         self.close()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         env.update(WORKER_ENV)
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
@@ -133,6 +138,8 @@ class Worker:
             self.close()
             raise WorkerError("the grading worker sent an unexpected greeting")
         self._ready = True
+        self.isolation = str(ready.get("isolation", ""))
+        self.note = str(ready.get("note", ""))
 
     def _read_frame(self, deadline: float) -> bytes:
         fd = self._proc.stdout.fileno()
@@ -167,6 +174,8 @@ def _interpret(header: Any, payload: bytes, timeout: float) -> ProbeReply:
         raise WorkerError("malformed reply header")
     output = str(header.get("output", ""))
     seconds = float(header.get("seconds", 0.0))
+    if header.get("setup_failed"):
+        raise WorkerError(f"the sandbox could not be set up: {output.strip()[-300:]}")
     if header.get("timed_out"):
         return ProbeReply(
             False,

@@ -1,11 +1,12 @@
 """The worker: the only process where student code runs (untrusted side of the boundary).
 
 ``python -I -m autograder.worker`` starts a small server that imports torch once and then, for
-every probe request, forks a fresh child. The child applies resource limits, runs the trusted
-setup code and the student's definitions, calls one named probe from the hidden suite's
-``probes`` module, and writes the probe's return value -- plain data -- back through a pipe.
-A fresh child per probe means every test starts from the same clean, seeded state, and a crash,
-hang or exit costs one probe only.
+every probe request, forks a fresh child. The child confines itself (``jail``: with root, its
+own PID, mount and network namespaces, a root directory without the repository, user nobody),
+applies resource limits, runs the trusted setup code and the student's definitions, calls one
+named probe from the hidden suite's ``probes`` module, and writes the probe's return value --
+plain data -- back through a pipe. A fresh child per probe means every test starts from the
+same clean, seeded state, and a crash, hang or exit costs one probe only.
 
 This server never runs student code itself; it only forwards what a child wrote, unparsed, to
 the grader, which decodes and checks it. Protocol: length-prefixed frames (see ``wire``).
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import ctypes
 import importlib
 import linecache
 import os
@@ -28,12 +28,16 @@ import tempfile
 import time
 import traceback
 
+from autograder import jail
 from autograder.probing import ProbeFailure
 
 OUTPUT_HEAD = 3000
 OUTPUT_TAIL = 3000
 MAX_OUTPUT_FILE = 64 * 1024 * 1024  # RLIMIT_FSIZE: printing gigabytes fails instead of filling disk
 MAX_RESULT_BYTES = 64 * 1024 * 1024
+MAX_PROCESSES = 128  # RLIMIT_NPROC of nobody: processes and threads (a fork storm stops here)
+MAX_OPEN_FILES = 256
+SETUP_FAILED = 71  # exit status of a child whose confinement could not be set up
 # Imported once here so that a notebook's `import matplotlib.pyplot` costs nothing per probe.
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot")
 
@@ -53,19 +57,25 @@ def main() -> None:
         except ImportError:
             pass
     _warm_up(torch)
-    wire.write_frame(proto_out, wire.dumps({"ready": True, "pid": os.getpid()}))
-    while True:
-        frame = wire.read_frame(proto_in)
-        if frame is None:
-            break
-        request = wire.loads(frame)
-        if request.get("op") == "exit":
-            break
-        # The suite's probes are trusted; importing them here saves the work in every child.
-        importlib.import_module(f"autograder.suites.{request['suite']}.probes")
-        header, payload = run_in_child(request)
-        wire.write_frame(proto_out, wire.dumps(header))
-        wire.write_frame(proto_out, payload)
+    conf = jail.detect()
+    greeting = {"ready": True, "pid": os.getpid(), "isolation": conf.level, "note": conf.note}
+    wire.write_frame(proto_out, wire.dumps(greeting))
+    try:
+        while True:
+            frame = wire.read_frame(proto_in)
+            if frame is None:
+                break
+            request = wire.loads(frame)
+            if request.get("op") == "exit":
+                break
+            # The suite's probes are trusted; importing them here, while the hidden suite is
+            # still readable, saves the work in every child (which cannot see it any more).
+            importlib.import_module(f"autograder.suites.{request['suite']}.probes")
+            header, payload = run_in_child(request, conf)
+            wire.write_frame(proto_out, wire.dumps(header))
+            wire.write_frame(proto_out, payload)
+    finally:
+        conf.close()
 
 
 def _warm_up(torch) -> None:
@@ -78,17 +88,21 @@ def _warm_up(torch) -> None:
         opt.step()
 
 
-def run_in_child(request: dict) -> tuple[dict, bytes]:
-    """Fork, run one probe in the child under limits, and collect what it wrote."""
+def run_in_child(request: dict, conf: jail.Confinement) -> tuple[dict, bytes]:
+    """Fork, run one probe in the child under limits, and collect what it wrote.
+
+    With namespaces the child is PID 1 of its own PID namespace: killing it, or its ending,
+    takes every process it started with it, however detached.
+    """
     timeout = float(request["timeout"])
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # opened here: the confined child can write, not open, it
     r, w = os.pipe()
     start = time.monotonic()
-    pid = os.fork()
+    pid = conf.fork()
     if pid == 0:  # child
         try:
             os.close(r)
-            _child(request, w, out.fileno())
+            _child(request, w, out.fileno(), conf)
         finally:
             os._exit(70)
     os.close(w)
@@ -102,6 +116,7 @@ def run_in_child(request: dict) -> tuple[dict, bytes]:
         "seconds": round(time.monotonic() - start, 3),
         "output": _head_tail(out),
         "exit": _describe_status(status),
+        "setup_failed": os.WIFEXITED(status) and os.WEXITSTATUS(status) == SETUP_FAILED,
         "timed_out": timed_out,
         "too_big": too_big,
     }
@@ -160,9 +175,9 @@ def _head_tail(f) -> str:
 # --------------------------------------------------------------------------- child side
 
 
-def _child(request: dict, result_fd: int, out_fd: int) -> None:
-    os.setpgid(0, 0)
-    _die_with_parent()
+def _child(request: dict, result_fd: int, out_fd: int, conf: jail.Confinement) -> None:
+    if conf.level != jail.NAMESPACES:
+        os.setpgid(0, 0)  # its own group, killed as one (with namespaces: the PID namespace)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_fd, 1)
@@ -170,7 +185,13 @@ def _child(request: dict, result_fd: int, out_fd: int) -> None:
     keep = result_fd
     os.closerange(3, keep)
     os.closerange(keep + 1, 1 << 16)
-    _limit(request)
+    try:
+        conf.enter()
+        _limit(request, conf)
+        conf.drop_privileges()
+    except BaseException:  # noqa: BLE001 - never run student code half-confined
+        traceback.print_exc()
+        os._exit(SETUP_FAILED)
 
     import torch
 
@@ -178,11 +199,13 @@ def _child(request: dict, result_fd: int, out_fd: int) -> None:
 
     seed = int(request["seed"])
     try:
-        ns, load_errors = load_program(request["program"])
         probe = getattr(
             importlib.import_module(f"autograder.suites.{request['suite']}.probes"),
             request["probe"],
         )
+        _forget_suites()
+        ns, load_errors = load_program(request["program"])
+        torch.set_num_threads(1)  # whatever the submission asked for at import time
         _seed(seed, torch)
         value = probe(ns, **request["kwargs"])
         payload = wire.dumps({"ok": True, "value": value, "load_errors": load_errors})
@@ -198,28 +221,35 @@ def _child(request: dict, result_fd: int, out_fd: int) -> None:
     os._exit(0)
 
 
-def _limit(request: dict) -> None:
+def _limit(request: dict, conf: jail.Confinement) -> None:
     memory = int(request["memory_mb"]) * 1024 * 1024
     cpu = int(float(request["timeout"])) + 2
-    for which, value in (
+    limits = [
         (resource.RLIMIT_AS, memory),
         (resource.RLIMIT_FSIZE, MAX_OUTPUT_FILE),
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_CPU, cpu),
-    ):
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
+        (resource.RLIMIT_NOFILE, MAX_OPEN_FILES),
+    ]
+    if conf.level != jail.NONE:  # counted per user: only meaningful for nobody, not for a TA
+        limits.append((resource.RLIMIT_NPROC, MAX_PROCESSES))
+    for which, value in limits:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)  # without root a limit can only be lowered
+        resource.setrlimit(which, (value, value))
     # Past RLIMIT_FSIZE a write should fail with an error, not kill the probe silently.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+def _forget_suites() -> None:
+    """Drop the hidden suite's modules from sys.modules, so that student code cannot simply
+    import them (their files are not in the jail either). The probe keeps what it uses."""
+    for name in [n for n in sys.modules if n.startswith("autograder.suites")]:
+        del sys.modules[name]
+    package = sys.modules.get("autograder")
+    if package is not None and hasattr(package, "suites"):
+        delattr(package, "suites")
 
 
 def _seed(seed: int, torch) -> None:
@@ -239,8 +269,8 @@ def load_program(snippets: list[dict]) -> tuple[dict, list[str]]:
         tree = ast.parse(source, filename=filename)
         for i in snip["keep"]:
             node = tree.body[i]
-            code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
             try:
+                code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
                 exec(code, ns)
             except Exception as exc:  # noqa: BLE001
                 errors.append(describe_exception(exc))

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import ast
+import os
+import socket
+import subprocess
 
 import pytest
 import torch
 
+from autograder import jail
 from autograder.notebook import Program, Snippet
 from autograder.sandbox import Worker
+from autograder.worker import MAX_OPEN_FILES, MAX_OUTPUT_FILE, MAX_PROCESSES
+
+ROOT_ONLY = pytest.mark.skipif(
+    os.geteuid() != 0, reason="needs root (user switch and namespaces); CI runs as root"
+)
+SECRET_ENV = "AUTOGRADER_TEST_SECRET"
 
 STUDENT = """
 import os, sys, time, signal
@@ -37,7 +47,7 @@ def interrupt():
     raise KeyboardInterrupt
 def spawn_and_return():
     import subprocess
-    subprocess.Popen(["sleep", "300"])
+    subprocess.Popen(["sleep", "303.25"])
     return 1
 def set_global():
     global COUNTER
@@ -45,13 +55,71 @@ def set_global():
     return COUNTER
 def read_global():
     return globals().get("COUNTER", 0)
+def who():
+    return {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(), "pid": os.getpid()}
+def connect(port):
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return "connected"
+    except OSError as exc:
+        return type(exc).__name__
+def exists(path):
+    return os.path.exists(path)
+def listdir(path):
+    return sorted(os.listdir(path))
+def environment():
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            raw = f.read().decode("utf-8", "replace")
+    except PermissionError:  # as nobody: the process was started by root
+        raw = ""
+    return [dict(os.environ), raw]
+def import_suite():
+    import autograder.suites.selftest.probes
+    return "imported"
+def detach(marker):
+    import subprocess
+    subprocess.Popen(["sleep", marker], start_new_session=True)
+    return 1
+def fork_storm(n, marker):
+    started = 0
+    for _ in range(n):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            os.execv("/bin/sleep", ["sleep", marker])
+        started += 1
+    return started
+def open_files(n):
+    files = []
+    try:
+        for _ in range(n):
+            files.append(open(os.devnull))
+    except OSError:
+        pass
+    return len(files)
+def threads():
+    return torch.get_num_threads()
+def limits():
+    import resource
+    names = ["AS", "FSIZE", "CORE", "CPU", "NOFILE", "NPROC"]
+    return {n: list(resource.getrlimit(getattr(resource, "RLIMIT_" + n))) for n in names}
+import torch
+GREEDY = torch.set_num_threads(64)
 """
 
 
 @pytest.fixture(scope="module")
 def worker():
-    with Worker() as w:
-        yield w
+    os.environ[SECRET_ENV] = "hunter2"  # the grader's environment must not reach student code
+    try:
+        with Worker() as w:
+            yield w
+    finally:
+        del os.environ[SECRET_ENV]
 
 
 def _run(worker, name, args=(), timeout=5.0):
@@ -106,5 +174,92 @@ def test_processes_started_by_student_code_are_killed(worker):
     import subprocess
 
     assert _run(worker, "spawn_and_return").value == 1
-    left = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", "sleep 303.25"], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+def _left(marker: str) -> str:
+    return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.strip()
+
+
+def test_confinement_level_is_reported(worker):
+    _run(worker, "add", [1, 1])
+    if os.geteuid() == 0:
+        assert (worker.isolation, worker.note) == (jail.NAMESPACES, "")
+    else:
+        assert worker.isolation == jail.NONE and "did not run as root" in worker.note
+
+
+def test_the_graders_environment_is_not_passed_on(worker):
+    env, raw = _run(worker, "environment").value
+    assert SECRET_ENV not in env and "hunter2" not in raw
+    assert env["OMP_NUM_THREADS"] == "1"
+
+
+def test_threads_stay_pinned_whatever_the_submission_asks(worker):
+    assert _run(worker, "threads").value == 1
+
+
+def test_resource_limits_are_set(worker):
+    got = _run(worker, "limits", timeout=5.0).value
+    assert got["AS"] == [3072 * 2**20] * 2 and got["FSIZE"] == [MAX_OUTPUT_FILE] * 2
+    assert got["CORE"] == [0, 0] and got["CPU"] == [7, 7]  # the probe's timeout + 2 s
+    assert got["NOFILE"] == [MAX_OPEN_FILES] * 2
+    if os.geteuid() == 0:  # counted per user: set only for nobody
+        assert got["NPROC"] == [MAX_PROCESSES] * 2
+
+
+def test_open_files_are_capped(worker):
+    assert MAX_OPEN_FILES - 10 < _run(worker, "open_files", [1000]).value < MAX_OPEN_FILES
+
+
+@ROOT_ONLY
+def test_student_code_runs_as_nobody_in_its_own_pid_namespace(worker):
+    got = _run(worker, "who").value
+    assert got == {"uid": 65534, "gid": 65534, "groups": [], "pid": 1}
+
+
+@ROOT_ONLY
+def test_student_code_has_no_network(worker):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        assert _run(worker, "connect", [listener.getsockname()[1]]).value == "OSError"
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+@ROOT_ONLY
+def test_the_repository_and_grader_files_are_not_visible(worker, tmp_path):
+    assert _run(worker, "exists", [str(tmp_path)]).value is False  # e.g. other submissions
+    for hidden in (jail.SUITES_DIR, os.path.join(jail.REPO_ROOT, "solutions"), jail.REPO_ROOT
+                   + "/grading.yml"):  # fmt: skip
+        assert _run(worker, "exists", [hidden]).value is False, hidden
+    assert _run(worker, "listdir", ["/tmp"]).value == []  # a fresh, private /tmp
+    assert _run(worker, "listdir", ["/proc"]).value[0] == "1"  # only its own processes
+
+
+@ROOT_ONLY
+def test_the_hidden_suite_cannot_be_imported(worker):
+    reply = _run(worker, "import_suite")
+    assert not reply.ok and "ModuleNotFoundError" in reply.message
+
+
+@ROOT_ONLY
+def test_detached_processes_die_with_the_probe(worker):
+    assert _run(worker, "detach", ["301.5"]).value == 1
+    assert _left("sleep 301.5") == ""
+
+
+@ROOT_ONLY
+def test_fork_storm_stops_at_the_process_cap_and_leaves_nothing(worker):
+    started = _run(worker, "fork_storm", [300, "302.5"], timeout=20).value
+    assert MAX_PROCESSES // 2 < started < MAX_PROCESSES
+    assert _left("sleep 302.5") == ""
+
+
+def test_visible_paths_never_hold_the_repository():
+    paths = jail.visible_paths()
+    assert not [p for p in paths if jail._inside(jail.REPO_ROOT, p)]
+    assert any(jail._inside(os.__file__, p) for p in paths)  # the standard library is there

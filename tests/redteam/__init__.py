@@ -1,0 +1,1 @@
+"""The red-team corpus: hostile and broken submissions, graded by tests/test_redteam.py."""
