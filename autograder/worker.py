@@ -28,7 +28,7 @@ import tempfile
 import time
 import traceback
 
-from autograder import jail
+from autograder import jail, probing
 from autograder.probing import ProbeFailure
 
 OUTPUT_HEAD = 3000
@@ -40,6 +40,8 @@ MAX_OPEN_FILES = 256
 SETUP_FAILED = 71  # exit status of a child whose confinement could not be set up
 # Imported once here so that a notebook's `import matplotlib.pyplot` costs nothing per probe.
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot")
+# suite -> probe -> the student names it tests (their reference objects are hidden from it)
+TESTED: dict[str, dict[str, set[str]]] = {}
 
 
 def main() -> None:
@@ -70,7 +72,9 @@ def main() -> None:
                 break
             # The suite's probes are trusted; importing them here, while the hidden suite is
             # still readable, saves the work in every child (which cannot see it any more).
-            importlib.import_module(f"autograder.suites.{request['suite']}.probes")
+            probes = importlib.import_module(f"autograder.suites.{request['suite']}.probes")
+            if request["suite"] not in TESTED:
+                TESTED[request["suite"]] = probing.tested_names(probes)
             header, payload = run_in_child(request, conf)
             wire.write_frame(proto_out, wire.dumps(header))
             wire.write_frame(proto_out, payload)
@@ -199,11 +203,15 @@ def _child(request: dict, result_fd: int, out_fd: int, conf: jail.Confinement) -
 
     seed = int(request["seed"])
     try:
-        probe = getattr(
-            importlib.import_module(f"autograder.suites.{request['suite']}.probes"),
-            request["probe"],
-        )
+        suite = f"autograder.suites.{request['suite']}"
+        probes = importlib.import_module(f"{suite}.probes")
+        probe = getattr(probes, request["probe"])
+        suite_modules = [m for n, m in sys.modules.items() if n.startswith(suite + ".")]
+        tested = TESTED[request["suite"]].get(request["probe"], set())
+        probing.hide_references(suite_modules, tested)
+        del suite_modules
         _forget_suites()
+        linecache.clearcache()  # no source lines of the grader's files stay in memory
         ns, load_errors = load_program(request["program"])
         torch.set_num_threads(1)  # whatever the submission asked for at import time
         _seed(seed, torch)

@@ -288,8 +288,8 @@ CASES: dict[str, Case] = {
     "steal_reference_via_frames": Case(
         "names_to_batch walks up the caller's frames to the probe's module and calls the "
         "reference names_to_batch the probes use",
-        "KNOWN LIMIT: student code shares the Python process with the probe that calls it, so "
-        "it can reach what the probe holds; it gets P3 without writing it",
+        "the reference of what a probe tests is removed from the worker child before the "
+        "submission loads: nothing to find, P3 lost",
         edits=(
             _prepend(
                 BATCH,
@@ -305,7 +305,25 @@ CASES: dict[str, Case] = {
             ),
         ),
         fails=P3,
-        known_limit="in-process introspection reaches the reference helpers a probe uses",
+    ),
+    "steal_reference_via_gc": Case(
+        "names_to_batch searches every object the garbage collector tracks for a function "
+        "called names_to_batch from another module, and calls it",
+        "the reference is freed before the submission loads: only the student's own function "
+        "is found, P3 lost",
+        edits=(
+            _prepend(
+                BATCH,
+                BATCH_FIRST,
+                "    import gc, types\n"
+                "    for obj in gc.get_objects():\n"
+                "        if isinstance(obj, types.FunctionType) and obj.__name__ == "
+                "'names_to_batch' and str(obj.__module__).startswith('autograder'):\n"
+                "            return obj(names)\n"
+                "    raise NotImplementedError\n",
+            ),
+        ),
+        fails=P3,
     ),
     # ---------------------------------------------------------------------- time and resources
     "alarm_suppressed": Case(

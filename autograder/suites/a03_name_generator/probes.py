@@ -9,6 +9,14 @@ from torch import nn
 from autograder.probing import ProbeFailure, need, use_reference
 from autograder.suites.a03_name_generator import reference as ref
 
+# Reference objects removed from the worker child before a probe that tests the key runs
+# (besides the reference of the same name): see probing.hide_references.
+HIDDEN_WHEN_TESTED = {
+    "NameGenerator": ("ReferenceGenerator", "make_reference_model"),
+    "sample_next": ("_reference_sample_next",),
+    "generate": ("_reference_generate",),
+}
+
 
 def examples(ns, names):
     """The student's make_example for each name."""
