@@ -83,18 +83,6 @@ def bench_autograder(notebook: Path, runs: int, root: Path, tmp: Path, env: dict
     return results, shlex.join(cmd)
 
 
-# nbgrader 0.9.6's default Autograde.autograde_preprocessors.
-PLAIN_NBGRADER_STEPS = [
-    "nbgrader.preprocessors.Execute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-
-
 def make_course(notebook: Path, tmp: Path, env: dict) -> Path:
     """Throw-away nbgrader course: solutions/ (source), the repo's config, one submission."""
     course = tmp / "course"
@@ -102,7 +90,7 @@ def make_course(notebook: Path, tmp: Path, env: dict) -> Path:
     config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")  # paths: its own location
     # The baseline is nbgrader as shipped: it executes the notebook in a kernel (its Execute
     # step), not through our bridge, which the repo's config puts in that step's place.
-    config += "\nc.Autograde.autograde_preprocessors = " + repr(PLAIN_NBGRADER_STEPS) + "\n"
+    config += "\ndel c.Autograde['autograde_preprocessors']  # back to nbgrader's default\n"
     (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
     submitted = course / "submitted" / "student" / ASSIGNMENT
     submitted.mkdir(parents=True)
