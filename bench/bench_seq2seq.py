@@ -79,8 +79,8 @@ def train(model, budget: float, eval_every: int, val, seed: int):
         steps += 1
         if steps % eval_every == 0:
             exact = ref.exact_match(decode_all(model, val), [d for _, d in val])
-            log.append((steps, seconds, float(loss), exact))
-            print(f"  step {steps:5d}  {seconds:6.1f} s  loss {float(loss):.4f}  val exact "
+            log.append((steps, seconds, loss.item(), exact))
+            print(f"  step {steps:5d}  {seconds:6.1f} s  loss {loss.item():.4f}  val exact "
                   f"{exact:.2%}", flush=True)  # fmt: skip
             if to_goal is None and exact >= GOAL_EXACT:
                 to_goal = seconds
