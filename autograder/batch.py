@@ -4,10 +4,16 @@ Each submission is graded by its own grader subprocess (``python -m autograder g
 turn keeps its own worker; ``jobs`` of them run at once. A submission that breaks anything still
 gets a result file; results are written atomically, and a re-run skips submissions whose
 notebook and grader are unchanged, so a killed batch resumes where it stopped.
+
+Faults: a result file is the last thing written for a student (after the feedback), so a kill at
+any moment leaves each student with one complete result or none. The grading subprocesses die
+with the batch, even on SIGKILL. If the output folder cannot be written (read-only, a full disk)
+the batch stops with a BatchError naming the file, and every file it already had stays as it was.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -15,18 +21,46 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tqdm import tqdm
 
 from autograder.config import Assignment
-from autograder.plugin import Outcome
-from autograder.report import feedback_markdown, grades_csv, write_atomic, write_json
+from autograder.report import (
+    TMP_SUFFIX,
+    class_summary,
+    feedback_markdown,
+    grades_csv,
+    score_histogram_png,
+    write_atomic,
+    write_json,
+)
 from autograder.runner import file_sha256
-from autograder.scoring import build_results
+from autograder.scoring import failed_results
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# One grading subprocess: `python -c _GRADING_CHILD BATCH_PID grade ...`. Its first act, before
+# any slow import, is to ask the kernel for SIGKILL when the batch dies (PR_SET_PDEATHSIG = 1),
+# so that killing the batch, even with SIGKILL, leaves no grader running on. Then it is
+# `python -m autograder grade ...`.
+_GRADING_CHILD = """\
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+except (OSError, AttributeError):
+    pass  # not Linux: the batch still kills its graders on Ctrl-C or a write error
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)  # the batch died before prctl took effect
+from autograder.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+__all__ = ["BatchError", "failed_results", "find_submissions", "grade_batch"]
+
+
+class BatchError(RuntimeError):
+    """The batch cannot go on (its output cannot be written); the message is one line."""
 
 
 def grader_fingerprint(assignment: Assignment, config_path: Path) -> str:
@@ -66,86 +100,165 @@ def grade_batch(
     force: bool = False,
     progress: bool = True,
 ) -> list[tuple[str, dict]]:
+    """Grade what is not graded yet; write results, feedback, grades.csv, summary.md and
+    histogram.png into ``out``. Raises BatchError if ``out`` cannot be written."""
     submissions = find_submissions(submitted, assignment)
     fingerprint = grader_fingerprint(assignment, config_path)
     results_dir = out / "results"
-    todo, done = [], {}
-    for student, nb in submissions.items():
-        cached = _cached(results_dir / f"{student}.json", nb, fingerprint)
-        if cached is not None and not force:
-            done[student] = cached
-        else:
-            todo.append(student)
+    lock = _lock_output(out)  # held until this function returns (closing the file unlocks)
+    try:
+        _remove_stale_temporaries(out)
+        todo, done = [], {}
+        for student, nb in submissions.items():
+            cached = _cached(results_dir / f"{student}.json", nb, fingerprint)
+            if cached is not None and not force:
+                done[student] = cached
+            else:
+                todo.append(student)
+        grader = _Grader(assignment, config_path)
 
-    def work(student: str) -> tuple[str, dict]:
-        nb = submissions[student]
-        if nb is None:
-            results = failed_results(assignment, "no notebook (.ipynb) found in the submission")
-        else:
-            results = _grade_in_subprocess(nb, assignment, config_path)
-        results["extra_data"].update(
-            student=student, grader_fingerprint=fingerprint, notebook_sha256=_sha(nb)
-        )
-        write_json(results_dir / f"{student}.json", results)
-        write_atomic(out / "feedback" / student / f"{assignment.id}.md",
-                     feedback_markdown(results, student))  # fmt: skip
-        return student, results
+        def work(student: str) -> tuple[str, dict | None]:
+            nb = submissions[student]
+            if nb is None:
+                results = failed_results(assignment, "no notebook (.ipynb) found in the submission")
+            else:
+                results = grader.grade(nb)
+            if grader.stopping.is_set():
+                return student, None  # interrupted: its verdict may be a side effect of the stop
+            results["extra_data"].update(
+                student=student, grader_fingerprint=fingerprint, notebook_sha256=_sha(nb)
+            )
+            _write(out / "feedback" / student / f"{assignment.id}.md",
+                   feedback_markdown(results, student))  # fmt: skip
+            _write(results_dir / f"{student}.json", results)  # last: it marks the student done
+            return student, results
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         futures = [pool.submit(work, s) for s in todo]
         bar = tqdm(
-            as_completed(futures),
             total=len(futures),
             desc=f"grading {assignment.id}",
             unit="nb",
             disable=not progress or not futures,
             file=sys.stderr,
         )
-        for future in bar:
-            student, results = future.result()
-            done[student] = results
-    rows = sorted(done.items())
-    problem_names = [p.name for p in assignment.problems]
-    write_atomic(out / "grades.csv", grades_csv(rows, problem_names))
-    return rows
-
-
-def failed_results(assignment: Assignment, message: str) -> dict:
-    outcomes = {name: Outcome(False, message, 0.0) for name in assignment.tests}
-    results = build_results(assignment, outcomes, seconds=0.0, notes=[message], extra={})
-    results["extra_data"]["status"] = "error"
-    return results
-
-
-def _grade_in_subprocess(nb: Path, assignment: Assignment, config_path: Path) -> dict:
-    limit = assignment.submission_timeout + 120  # the grader's own start-up and bookkeeping
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "results.json"
-        cmd = [
-            sys.executable, "-m", "autograder", "grade", str(nb),
-            "--assignment", assignment.id, "--config", str(config_path), "--json", str(out),
-        ]  # fmt: skip
-        proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
         try:
-            _, err = proc.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            return failed_results(assignment, f"grading did not finish within {limit:g} s")
-        try:
-            return json.loads(out.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
-            return failed_results(
-                assignment,
-                f"the grader failed on this submission (exit {proc.returncode}): "
-                + " | ".join(tail),
-            )
+            for future in as_completed(futures):
+                student, results = future.result()
+                done[student] = results
+                bar.update()
+        except BaseException:
+            grader.stop()  # kill running graders; nothing more gets written
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+        rows = sorted(done.items())
+        problem_names = [p.name for p in assignment.problems]
+        _write(out / "grades.csv", grades_csv(rows, problem_names))
+        _write(out / "summary.md", class_summary(rows, assignment))
+        _write(out / "histogram.png", score_histogram_png(rows, assignment))
+        return rows
+    finally:
+        lock.close()
+
+
+class _Grader:
+    """Runs one grading subprocess per submission; ``stop()`` kills those still running."""
+
+    def __init__(self, assignment: Assignment, config_path: Path):
+        self.assignment = assignment
+        self.config_path = config_path
+        self.stopping = threading.Event()
+        self._running: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopping.set()
+            for proc in self._running:
+                _kill_group(proc)
+
+    def grade(self, nb: Path) -> dict:
+        assignment = self.assignment
+        limit = assignment.submission_timeout + 120  # the grader's own start-up and bookkeeping
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "results.json"
+            cmd = [
+                sys.executable, "-c", _GRADING_CHILD, str(os.getpid()),
+                "grade", str(nb), "--assignment", assignment.id,
+                "--config", str(self.config_path), "--json", str(out),
+            ]  # fmt: skip
+            with self._lock:
+                if self.stopping.is_set():
+                    return failed_results(assignment, "not graded: the batch was stopped")
+                proc = subprocess.Popen(
+                    cmd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,  # a Ctrl-C in the terminal reaches the batch only
+                )
+                self._running.add(proc)
+            try:
+                _, err = proc.communicate(timeout=limit)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                proc.communicate()
+                return failed_results(assignment, f"grading did not finish within {limit:g} s")
+            finally:
+                with self._lock:
+                    self._running.discard(proc)
+            try:
+                return json.loads(out.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
+                return failed_results(
+                    assignment,
+                    f"the grader failed on this submission (exit {proc.returncode}): "
+                    + " | ".join(tail),
+                )
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _write(path: Path, data: str | bytes | dict) -> None:
+    try:
+        if isinstance(data, dict):
+            write_json(path, data)
+        else:
+            write_atomic(path, data)
+    except OSError as exc:
+        raise BatchError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _lock_output(out: Path):
+    """An exclusive lock on ``out``: two batches writing the same files would mix them up.
+    The kernel drops the lock when the process dies, so a killed batch never leaves it stale."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = open(out / ".batch.lock", "a")  # closed by grade_batch
+    except OSError as exc:
+        raise BatchError(f"cannot write to {out}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise BatchError(f"another batch is writing to {out}; wait for it to finish") from None
+    return lock
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """write_atomic's temporary files left by a batch that was killed mid-write."""
+    feedback = out / "feedback"
+    students = [p for p in feedback.iterdir() if p.is_dir()] if feedback.is_dir() else []
+    for folder in [out, out / "results", *students]:
+        for tmp in folder.glob(f".*{TMP_SUFFIX}"):
+            tmp.unlink(missing_ok=True)
 
 
 def _cached(path: Path, nb: Path | None, fingerprint: str) -> dict | None:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {grade,batch,examples,release} --help``."""
+"""Command line: ``python -m autograder {grade,batch,examples,release,gradescope,check} --help``."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("batch", help="grade submitted/<student>/<assignment>/*.ipynb",
                        description="Grade every student's notebook for one assignment (nbgrader "
                        "layout). Writes OUT/results/<student>.json, OUT/feedback/<student>/, "
-                       "OUT/grades.csv; re-runs skip unchanged submissions.")  # fmt: skip
+                       "OUT/grades.csv, OUT/summary.md, OUT/histogram.png; re-runs skip unchanged "
+                       "submissions, so a killed batch resumes.")  # fmt: skip
     b.add_argument("assignment")
     b.add_argument("--submitted", type=Path, default=Path("submitted"))
     b.add_argument("--out", type=Path, help="default: graded/<assignment>")
@@ -52,6 +53,20 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("assignment")
     r.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
 
+    gs = sub.add_parser("gradescope", help="build the Gradescope autograder zip",
+                        description="Build the autograder zip to upload to Gradescope (setup.sh, "
+                        "run_autograder, the grader and this assignment's suite).")  # fmt: skip
+    gs.add_argument("assignment")
+    gs.add_argument("--out", type=Path, help="default: graded/gradescope/<assignment>.zip")
+    gs.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
+    k = sub.add_parser("check", help="nbgrader validate, with an exit status",
+                       description="Run each notebook in a kernel with its check cells, as "
+                       "`nbgrader validate` does, but exit 1 when a check fails or a locked "
+                       "cell was changed (nbgrader validate exits 0 either way).")  # fmt: skip
+    k.add_argument("notebooks", type=Path, nargs="+")
+    k.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -67,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             out = release(config.assignment(args.assignment).id)
             print(f"released {out.relative_to(REPO_ROOT)}")
             return 0
+        if args.command == "gradescope":
+            return _gradescope(config.assignment(args.assignment), args)
+        if args.command == "check":
+            from autograder.nbgrader_bridge import check_notebooks
+
+            return check_notebooks(args.notebooks)
         if args.command == "examples":
             status = 0
             for assignment in config.assignments.values():
@@ -98,19 +119,42 @@ def _grade(args, config) -> int:
 
 
 def _batch(assignment, submitted: Path, out: Path, args) -> int:
-    from autograder.batch import grade_batch
-    from autograder.report import score_table
+    from autograder.batch import BatchError, grade_batch
+    from autograder.report import class_summary, score_table
 
     if not submitted.is_dir():
         print(f"error: no folder {submitted}", file=sys.stderr)
         return 2
-    rows = grade_batch(
-        assignment, submitted, out, config_path=args.config, jobs=args.jobs, force=args.force
-    )
+    try:
+        rows = grade_batch(
+            assignment, submitted, out, config_path=args.config, jobs=args.jobs, force=args.force
+        )
+    except BatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to grade the rest", file=sys.stderr)
+        return 130
     problems = [p.name for p in assignment.problems]
     print(f"\n{assignment.id}: {assignment.title} ({len(rows)} submissions)")
     print(score_table(rows, problems))
-    print(f"\nCSV: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
+    print()
+    print(class_summary(rows, assignment))
+    print(f"CSV: {out / 'grades.csv'}   feedback: {out / 'feedback'}")
+    print(f"summary: {out / 'summary.md'}   histogram: {out / 'histogram.png'}")
+    return 0
+
+
+def _gradescope(assignment, args) -> int:
+    from autograder.gradescope import BundleError, build_bundle
+
+    out = args.out or Path("graded") / "gradescope" / f"{assignment.id}.zip"
+    try:
+        names = build_bundle(assignment, args.config, out)
+    except (BundleError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({len(names)} files); upload it as the assignment's autograder")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""What graders and students read: results JSON, the class CSV, feedback files, a score table."""
+"""What graders and students read: results JSON, the class CSV, feedback files, a score table,
+and for the TA a class summary (Markdown) and a histogram of the scores (PNG)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ import os
 import tempfile
 from pathlib import Path
 
+from autograder.config import Assignment
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename: a reader never sees half a file."""
+TMP_SUFFIX = ".tmp"  # write_atomic's temporary files: ".<name>.<random>.tmp"
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write via a temporary file and rename: a reader never sees half a file.
+
+    On any error (a full disk, say) the temporary file is removed and the old file, if any, is
+    left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -102,3 +112,101 @@ def score_table(rows: list[tuple[str, dict]], problem_names: list[str]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *[line(r) for r in body]])
+
+
+def class_summary(rows: list[tuple[str, dict]], assignment: Assignment, slowest: int = 5) -> str:
+    """Markdown for the TA: the score distribution, each problem's mean, how many students
+    passed each test, and the tests that took longest (from the per-test seconds)."""
+    n = len(rows)
+    totals = sorted(r["score"] for _, r in rows)
+    errors = sum(r.get("extra_data", {}).get("status") == "error" for _, r in rows)
+    full = sum(t >= assignment.max_score for t in totals)
+    lines = [f"# {assignment.id}: {assignment.title}", "", f"{n} submissions.", ""]
+    if not n:
+        return "\n".join(lines)
+    mean = sum(totals) / n
+    lines += [
+        f"Total: mean {_fmt(round(mean, 2))} / {_fmt(assignment.max_score)} "
+        f"({100 * mean / assignment.max_score:.0f} %), median {_fmt(_median(totals))}, "
+        f"min {_fmt(totals[0])}, max {_fmt(totals[-1])}; {full} with full marks, "
+        f"{errors} not gradable (no notebook, or the grader failed on it).",
+        "",
+        "| problem | mean | max | mean % | full marks |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for problem in assignment.problems:
+        got = [r.get("extra_data", {}).get("problems", {}).get(problem.name, {}) for _, r in rows]
+        scores = [g.get("score", 0.0) for g in got]
+        p_mean = sum(scores) / n
+        lines.append(
+            f"| {problem.title} | {_fmt(round(p_mean, 2))} | {_fmt(problem.points)} | "
+            f"{100 * p_mean / problem.points:.0f} % | "
+            f"{sum(s >= problem.points for s in scores)}/{n} |"
+        )
+    by_test = _tests_by_name(rows)
+    lines += ["", "## Tests: how many passed", "", "| test | points | passed | % |"]
+    lines.append("|---|---:|---:|---:|")
+    for problem in assignment.problems:
+        for spec in problem.tests:
+            passed = sum(t["status"] == "passed" for _, t in by_test.get(spec.name, []))
+            lines.append(
+                f"| {problem.name}: {spec.name} | {_fmt(spec.points)} | {passed}/{n} | "
+                f"{100 * passed / n:.0f} % |"
+            )
+    timed = []  # (mean s, max s, slowest student, test) over the submissions that were graded
+    for name, runs in by_test.items():
+        seconds = [(t["extra_data"]["seconds"], s) for s, t in runs if "seconds" in t["extra_data"]]
+        if seconds:
+            worst = max(seconds)
+            timed.append((sum(x for x, _ in seconds) / len(seconds), worst[0], worst[1], name))
+    if timed:
+        lines += ["", f"## Slowest tests (top {slowest} by mean seconds)", ""]
+        lines += ["| test | mean s | max s | slowest for |", "|---|---:|---:|---|"]
+        for mean_s, max_s, student, name in sorted(timed, reverse=True)[:slowest]:
+            lines.append(f"| {name} | {mean_s:.2f} | {max_s:.2f} | {student} |")
+        lines += ["", "A submission's first test also waits for its worker to start."]
+    return "\n".join(lines) + "\n"
+
+
+def _tests_by_name(rows: list[tuple[str, dict]]) -> dict[str, list]:
+    """test name -> [(student, test entry)], leaving out submissions that could not be graded."""
+    out: dict[str, list] = {}
+    for student, results in rows:
+        if results.get("extra_data", {}).get("status") == "error":
+            continue
+        for t in results.get("tests", []):
+            out.setdefault(t["extra_data"]["test"], []).append((student, t))
+    return out
+
+
+def _median(xs: list[float]) -> float:
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def score_histogram_png(rows: list[tuple[str, dict]], assignment: Assignment) -> bytes:
+    """A histogram of the total scores, one bar per point, as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # Figure + the Agg canvas directly, not pyplot: no global backend state, no display needed.
+    fig = Figure(figsize=(7, 3.8), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    top = assignment.max_score
+    edges = [x - 0.5 for x in range(int(top) + 2)] if top <= 100 else 20
+    scores = [r["score"] for _, r in rows]
+    ax.hist(scores, bins=edges, color="#4477aa", edgecolor="white")
+    if scores:
+        mean = sum(scores) / len(scores)
+        ax.axvline(mean, color="#cc6677", linestyle="--", label=f"mean {mean:.1f}")
+        ax.legend(loc="upper left")
+    ax.set_xlim(-0.5, top + 0.5)
+    ax.set_xlabel(f"total score (of {_fmt(top)})")
+    ax.set_ylabel("submissions")
+    ax.set_title(f"{assignment.id}: {len(rows)} submissions")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()

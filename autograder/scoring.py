@@ -30,7 +30,11 @@ def build_results(
                     "status": "passed" if outcome.passed else "failed",
                     "output": outcome.message,
                     "visibility": spec.visibility,
-                    "extra_data": {"problem": problem.name, "test": spec.name},
+                    "extra_data": {
+                        "problem": problem.name,
+                        "test": spec.name,
+                        "seconds": round(outcome.seconds, 3),  # for the class summary
+                    },
                 }
             )
         problems[problem.name] = {
@@ -48,3 +52,11 @@ def build_results(
         "tests": tests,
         "extra_data": {"assignment": assignment.id, "problems": problems, **extra},
     }
+
+
+def failed_results(assignment: Assignment, message: str) -> dict:
+    """Zero on every test, with one message: for a submission that could not be graded."""
+    outcomes = {name: Outcome(False, message, 0.0) for name in assignment.tests}
+    results = build_results(assignment, outcomes, seconds=0.0, notes=[message], extra={})
+    results["extra_data"]["status"] = "error"
+    return results

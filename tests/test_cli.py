@@ -19,7 +19,9 @@ def _cli(*args, **kwargs):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("command", [[], ["grade"], ["batch"], ["examples"], ["release"]])
+@pytest.mark.parametrize(
+    "command", [[], ["grade"], ["batch"], ["examples"], ["release"], ["gradescope"]]
+)
 def test_help(command):
     proc = _cli(*command, "--help")
     assert proc.returncode == 0 and "usage:" in proc.stdout

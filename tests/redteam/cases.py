@@ -402,7 +402,7 @@ CASES: dict[str, Case] = {
         extra_cells=("GREEDY = torch.set_num_threads(10000)\n",),
     ),
     "memory_bomb": Case(
-        "predict allocates 4 GB, 512 MB at a time, touching every page",
+        "predict allocates 4 GB, 512 MB at a time, touching a page of every megabyte",
         "RLIMIT_AS (memory_mb) stops it: MemoryError; P5 fails",
         edits=(
             _prepend(
@@ -411,7 +411,7 @@ CASES: dict[str, Case] = {
                 "    hog = []\n"
                 "    for _ in range(8):\n"
                 "        chunk = bytearray(512 * 2**20)\n"
-                "        chunk[::4096] = b'x' * len(range(0, len(chunk), 4096))\n"
+                "        chunk[:: 2**20] = b'x' * 512\n"
                 "        hog.append(chunk)\n",
             ),
         ),
