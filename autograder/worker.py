@@ -296,7 +296,7 @@ def describe_exception(exc: BaseException) -> str:
         return f"your code called sys.exit({exc.code!r}) {where[0] if where else ''}".strip()
     if isinstance(exc, KeyboardInterrupt):
         return f"your code raised KeyboardInterrupt {where[0] if where else ''}".strip()
-    if isinstance(exc, MemoryError):
+    if isinstance(exc, MemoryError) or "can't allocate memory" in str(exc):  # torch's CPU OOM
         return "ran out of memory (the worker's memory limit was reached)"
     text = str(exc).strip().splitlines()
     first = text[0][:300] if text else ""

@@ -410,8 +410,8 @@ CASES: dict[str, Case] = {
                 PREDICT_FIRST,
                 "    hog = []\n"
                 "    for _ in range(8):\n"
-                "        chunk = bytearray(512 * 2**20)\n"
-                "        chunk[:: 2**20] = b'x' * 512\n"
+                "        chunk = torch.empty(512 * 2**20, dtype=torch.uint8)\n"
+                "        chunk[:: 2**20] = 1\n"
                 "        hog.append(chunk)\n",
             ),
         ),
