@@ -49,6 +49,7 @@ class ProbeReply:
     output: str = ""
     seconds: float = 0.0
     load_errors: list[str] = field(default_factory=list)
+    timed_out: bool = False
 
 
 class Worker:
@@ -183,6 +184,7 @@ def _interpret(header: Any, payload: bytes, timeout: float) -> ProbeReply:
             "too much work?)",
             output=output,
             seconds=seconds,
+            timed_out=True,
         )
     if header.get("too_big"):
         return ProbeReply(False, message="returned far too much data", output=output)
