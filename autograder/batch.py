@@ -1,7 +1,8 @@
 """Grade a folder of submissions in nbgrader's layout: submitted/<student>/<assignment>/*.ipynb.
 
-Each submission is graded by its own grader subprocess (``python -m autograder grade``), which in
-turn keeps its own worker; ``jobs`` of them run at once. A submission that breaks anything still
+``jobs`` long-lived grading processes (``autograder.grading_service``) grade the submissions, one
+after another each; every one keeps one worker server, and every probe of every submission still
+runs in a fresh confined child of it. A submission that breaks anything still
 gets a result file; results are written atomically, and a re-run skips submissions whose
 notebook and grader are unchanged, so a killed batch resumes where it stopped.
 
@@ -17,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -41,10 +43,10 @@ from autograder.runner import file_sha256
 from autograder.scoring import failed_results
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# One grading subprocess: `python -c _GRADING_CHILD BATCH_PID grade ...`. Its first act, before
-# any slow import, is to ask the kernel for SIGKILL when the batch dies (PR_SET_PDEATHSIG = 1),
-# so that killing the batch, even with SIGKILL, leaves no grader running on. Then it is
-# `python -m autograder grade ...`.
+# One grading process: `python -c _GRADING_CHILD BATCH_PID ASSIGNMENT CONFIG REPLY_FD`. Its first
+# act, before any slow import, is to ask the kernel for SIGKILL when the batch dies
+# (PR_SET_PDEATHSIG = 1), so that killing the batch, even with SIGKILL, leaves no grader running
+# on (its worker server dies with it the same way). Then it is `autograder.grading_service`.
 _GRADING_CHILD = """\
 import ctypes, os, signal, sys
 try:
@@ -53,7 +55,7 @@ except (OSError, AttributeError):
     pass  # not Linux: the batch still kills its graders on Ctrl-C or a write error
 if os.getppid() != int(sys.argv[1]):
     sys.exit(1)  # the batch died before prctl took effect
-from autograder.cli import main
+from autograder.grading_service import main
 sys.exit(main(sys.argv[2:]))
 """
 __all__ = ["BatchError", "failed_results", "find_submissions", "grade_batch"]
@@ -152,6 +154,7 @@ def grade_batch(
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            grader.close()
             bar.close()
         rows = sorted(done.items())
         problem_names = [p.name for p in assignment.problems]
@@ -164,59 +167,140 @@ def grade_batch(
 
 
 class _Grader:
-    """Runs one grading subprocess per submission; ``stop()`` kills those still running."""
+    """Grades submissions in long-lived grading processes (``autograder.grading_service``), one
+    per batch job at most; ``stop()`` kills them all. A process that times out or dies is
+    killed and replaced; the submission it was grading gets a failed result saying why."""
 
     def __init__(self, assignment: Assignment, config_path: Path):
         self.assignment = assignment
         self.config_path = config_path
         self.stopping = threading.Event()
-        self._running: set[subprocess.Popen] = set()
+        self._idle: list[_Service] = []
+        self._all: set[_Service] = set()
         self._lock = threading.Lock()
+        self._tmp = tempfile.TemporaryDirectory(prefix="autograder-batch-")
+        self._count = 0
 
     def stop(self) -> None:
         with self._lock:
             self.stopping.set()
-            for proc in self._running:
-                _kill_group(proc)
+            for service in self._all:
+                service.kill()
+
+    def close(self) -> None:
+        """End the idle services (they exit at end of input) and remove the temporary files."""
+        with self._lock:
+            services, self._idle = self._idle, []
+        for service in services:
+            service.close()
+        self._tmp.cleanup()
 
     def grade(self, nb: Path) -> dict:
         assignment = self.assignment
         limit = assignment.submission_timeout + 120  # the grader's own start-up and bookkeeping
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "results.json"
-            cmd = [
-                sys.executable, "-c", _GRADING_CHILD, str(os.getpid()),
-                "grade", str(nb), "--assignment", assignment.id,
-                "--config", str(self.config_path), "--json", str(out),
-            ]  # fmt: skip
-            with self._lock:
-                if self.stopping.is_set():
-                    return failed_results(assignment, "not graded: the batch was stopped")
-                proc = subprocess.Popen(
-                    cmd,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,  # a Ctrl-C in the terminal reaches the batch only
-                )
-                self._running.add(proc)
+        with self._lock:
+            if self.stopping.is_set():
+                return failed_results(assignment, "not graded: the batch was stopped")
+            self._count += 1
+            out = Path(self._tmp.name) / f"{self._count}.json"
+            service = self._idle.pop() if self._idle else None
+            if service is None:
+                service = _Service(assignment.id, self.config_path)
+                self._all.add(service)
+        verdict = service.grade(nb, out, limit)
+        if verdict == "done":
             try:
-                _, err = proc.communicate(timeout=limit)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                proc.communicate()
-                return failed_results(assignment, f"grading did not finish within {limit:g} s")
-            finally:
-                with self._lock:
-                    self._running.discard(proc)
-            try:
-                return json.loads(out.read_text(encoding="utf-8"))
+                results = json.loads(out.read_text(encoding="utf-8"))
             except (OSError, json.JSONDecodeError):
-                tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
-                return failed_results(
-                    assignment,
-                    f"the grader failed on this submission (exit {proc.returncode}): "
-                    + " | ".join(tail),
-                )
+                verdict = "the grader wrote no results"
+            else:
+                out.unlink()
+                with self._lock:
+                    if service.spent():
+                        self._all.discard(service)
+                        service.close()
+                    else:
+                        self._idle.append(service)
+                return results
+        with self._lock:
+            self._all.discard(service)
+        service.kill()
+        if verdict == "timeout":
+            return failed_results(assignment, f"grading did not finish within {limit:g} s")
+        return failed_results(
+            assignment, f"the grader failed on this submission ({verdict}): {service.stderr_tail()}"
+        )
+
+
+class _Service:
+    """One grading process and the pipes to it."""
+
+    MAX_SUBMISSIONS = 200  # then a fresh process: bounds whatever memory pytest runs leave
+
+    def __init__(self, assignment_id: str, config_path: Path):
+        self._stderr = tempfile.TemporaryFile()
+        read_fd, write_fd = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _GRADING_CHILD, str(os.getpid()),
+             assignment_id, str(config_path), str(write_fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            pass_fds=(write_fd,),
+            start_new_session=True,  # a Ctrl-C in the terminal reaches the batch only
+        )  # fmt: skip
+        os.close(write_fd)
+        self._replies = os.fdopen(read_fd, "rb")
+        self._graded = 0
+
+    def grade(self, nb: Path, out: Path, limit: float) -> str:
+        """'done', 'timeout', or how the process ended."""
+        request = json.dumps({"notebook": str(nb.resolve()), "json": str(out)}) + "\n"
+        try:
+            self.proc.stdin.write(request.encode())
+            self.proc.stdin.flush()
+        except OSError:
+            return self._ended()
+        ready, _, _ = select.select([self._replies], [], [], limit)
+        if not ready:
+            return "timeout"
+        line = self._replies.readline()
+        if line.strip() != b"done":
+            return self._ended()
+        self._graded += 1
+        return "done"
+
+    def spent(self) -> bool:
+        return self._graded >= self.MAX_SUBMISSIONS
+
+    def _ended(self) -> str:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        return f"exit {code}"
+
+    def stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        return " | ".join(lines[-3:])
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()  # end of input: the process closes its worker and exits
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+    def kill(self) -> None:
+        _kill_group(self.proc)
+        self.proc.wait()
+        for stream in (self.proc.stdin, self._replies, self._stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

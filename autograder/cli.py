@@ -102,11 +102,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grade(args, config) -> int:
-    from autograder.report import feedback_markdown, write_atomic, write_json
-    from autograder.runner import grade_notebook
+    from autograder.sandbox import Worker
 
     assignment = config.assignment(args.assignment)
-    results = grade_notebook(args.notebook, assignment, verbose=args.verbose)
+    with Worker() as worker:
+        worker.start()  # first: its torch import overlaps the grader's own imports below
+        from autograder.report import feedback_markdown, write_atomic, write_json
+        from autograder.runner import grade_notebook
+
+        results = grade_notebook(args.notebook, assignment, worker=worker, verbose=args.verbose)
     if args.json:
         write_json(args.json, results)
     if args.feedback:

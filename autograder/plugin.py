@@ -53,6 +53,10 @@ class Submission:
         # seeded child. Tests that ask the same question share one run.
         self._replies: dict[bytes, ProbeReply] = {}
 
+    def restart_clock(self) -> None:
+        """The submission's time limit counts from here (after the worker is ready)."""
+        self._started = time.monotonic()
+
     def begin_test(self, spec: TestSpec | None) -> None:
         self._test, self._test_started = spec, time.monotonic()
 

@@ -164,7 +164,6 @@ def class_summary(rows: list[tuple[str, dict]], assignment: Assignment, slowest:
         lines += ["| test | mean s | max s | slowest for |", "|---|---:|---:|---|"]
         for mean_s, max_s, student, name in sorted(timed, reverse=True)[:slowest]:
             lines.append(f"| {name} | {mean_s:.2f} | {max_s:.2f} | {student} |")
-        lines += ["", "A submission's first test also waits for its worker to start."]
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import torch
 from autograder.config import Assignment
 from autograder.notebook import NotebookError, Program, build_program, read_cells
 from autograder.plugin import GradingPlugin, Outcome, Submission
-from autograder.sandbox import Worker
+from autograder.sandbox import Worker, WorkerError
 from autograder.scoring import build_results
 
 GRADER_VERSION = "1"
@@ -32,11 +33,22 @@ def trusted_setup_cells(assignment: Assignment):
     return [c for c in read_cells(assignment.released_notebook) if c.is_setup]
 
 
-def grade_notebook(path: Path | str, assignment: Assignment, *, verbose: bool = False) -> dict:
-    """Grade one submission; always returns a results dict (never raises for bad input)."""
+def grade_notebook(
+    path: Path | str, assignment: Assignment, *, worker: Worker | None = None, verbose: bool = False
+) -> dict:
+    """Grade one submission; always returns a results dict (never raises for bad input).
+
+    ``worker``: a worker server to use (a batch keeps one for many submissions: it never runs
+    student code itself, every probe gets a fresh child). Without one, a worker is started here
+    and closed at the end.
+    """
     path = Path(path)
     start = time.monotonic()
     torch.set_num_threads(1)  # the checks are small; parallel graders must not fight for cores
+    own_worker = worker is None
+    if own_worker:
+        worker = Worker()
+        worker.start()  # its torch import overlaps reading the notebook
     notes: list[str] = []
     program: Program | None = None
     load_error = ""
@@ -52,20 +64,23 @@ def grade_notebook(path: Path | str, assignment: Assignment, *, verbose: bool = 
                 f"The grader ran only definitions; it skipped {len(program.skipped)} top-level "
                 f"statement(s) such as training and plotting (first: {program.skipped[0]})."
             )
-    with Worker() as worker:
-        if program is not None:
-            worker.start()
+    try:
         submission = Submission(assignment, program, worker, load_error)
         plugin = GradingPlugin(submission)
         if program is None:
             outcomes = {name: Outcome(False, load_error, 0.0) for name in assignment.tests}
         else:
+            _wait_for(worker)
+            submission.restart_clock()  # the worker's start-up is not the submission's time
             log = run_suite(assignment, plugin)
             if verbose:
                 print(log)
             outcomes = plugin.outcomes
             if worker.note:
                 notes.append(worker.note)
+    finally:
+        if own_worker:
+            worker.close()
     return build_results(
         assignment,
         outcomes,
@@ -77,6 +92,15 @@ def grade_notebook(path: Path | str, assignment: Assignment, *, verbose: bool = 
             "grader_version": GRADER_VERSION,
         },
     )
+
+
+def _wait_for(worker: Worker) -> None:
+    """Wait for the worker's greeting before the first test, so that its start-up is not
+    charged to that test's time limit. If it cannot start, each probe says so."""
+    try:
+        worker.wait_ready()
+    except WorkerError:
+        pass
 
 
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> str:
@@ -94,6 +118,7 @@ def run_suite(assignment: Assignment, plugin: GradingPlugin) -> str:
         "-c", str(assignment.suite_dir.parent / "pytest.ini"),
         "-o", "timeout_method=signal",
     ]  # fmt: skip
+    _forget_suite_modules(assignment.suite_dir)
     log = io.StringIO()
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the same plugins on every machine
@@ -106,6 +131,16 @@ def run_suite(assignment: Assignment, plugin: GradingPlugin) -> str:
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
     return log.getvalue()
+
+
+def _forget_suite_modules(suite_dir: Path) -> None:
+    """pytest keeps imported test modules in sys.modules; a grader that grades many
+    submissions drops them, so that no module-level state of one run reaches the next."""
+    root = str(suite_dir.resolve())
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if file.startswith(root + os.sep):
+            del sys.modules[name]
 
 
 def file_sha256(path: Path) -> str:

@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import wire
-
 START_TIMEOUT = 120.0  # importing torch on a loaded machine
 GRACE = 10.0  # on top of the probe's own deadline, enforced by the worker server
 
@@ -35,6 +33,14 @@ WORKER_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "MPLBACKEND": "Agg",
 }
+
+
+def _wire():
+    """The data codec, imported on first use: it imports torch (about 1.5 s), and the worker
+    should start importing its own torch before the grader has finished importing ours."""
+    from autograder import wire
+
+    return wire
 
 
 class WorkerError(RuntimeError):
@@ -64,6 +70,7 @@ class Worker:
     def run(self, request: dict, timeout: float) -> ProbeReply:
         """Run one probe. Failures of the student's code come back as ok=False replies."""
         self._ensure_started()
+        wire = _wire()
         request = {**request, "timeout": timeout}
         try:
             wire.write_frame(self._proc.stdin, wire.dumps(request))
@@ -79,6 +86,7 @@ class Worker:
         if self._proc is None:
             return
         proc, self._proc = self._proc, None
+        wire = _wire()
         try:
             wire.write_frame(proc.stdin, wire.dumps({"op": "exit"}))
             proc.wait(timeout=2)
@@ -105,6 +113,10 @@ class Worker:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def wait_ready(self) -> None:
+        """Start the server if needed and wait for its greeting (raises WorkerError)."""
+        self._ensure_started()
+
     def start(self) -> None:
         """Spawn the server without waiting for it: its torch import overlaps the grader's."""
         if self._proc is not None and self._proc.poll() is None:
@@ -114,7 +126,7 @@ class Worker:
         env.update(WORKER_ENV)
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.worker"],
+            [sys.executable, "-I", "-m", "autograder.worker", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -129,6 +141,7 @@ class Worker:
             self.start()
         if self._ready:
             return
+        wire = _wire()
         try:
             ready = wire.loads(self._read_frame(time.monotonic() + START_TIMEOUT))
         except (OSError, wire.WireError, WorkerError) as exc:
@@ -143,6 +156,7 @@ class Worker:
         self.note = str(ready.get("note", ""))
 
     def _read_frame(self, deadline: float) -> bytes:
+        wire = _wire()
         fd = self._proc.stdout.fileno()
         while True:
             if len(self._buffer) >= 8:
@@ -171,6 +185,7 @@ class Worker:
 
 
 def _interpret(header: Any, payload: bytes, timeout: float) -> ProbeReply:
+    wire = _wire()
     if not isinstance(header, dict):
         raise WorkerError("malformed reply header")
     output = str(header.get("output", ""))
