@@ -180,6 +180,8 @@ class _Grader:
         self._lock = threading.Lock()
         self._tmp = tempfile.TemporaryDirectory(prefix="autograder-batch-")
         self._count = 0
+        # The grader's own start-up and bookkeeping come on top of the submission's limit.
+        self.limit = assignment.submission_timeout + 120
 
     def stop(self) -> None:
         with self._lock:
@@ -196,8 +198,7 @@ class _Grader:
         self._tmp.cleanup()
 
     def grade(self, nb: Path) -> dict:
-        assignment = self.assignment
-        limit = assignment.submission_timeout + 120  # the grader's own start-up and bookkeeping
+        assignment, limit = self.assignment, self.limit
         with self._lock:
             if self.stopping.is_set():
                 return failed_results(assignment, "not graded: the batch was stopped")
@@ -224,11 +225,12 @@ class _Grader:
                 return results
         with self._lock:
             self._all.discard(service)
+        tail = service.stderr_tail()
         service.kill()
         if verdict == "timeout":
             return failed_results(assignment, f"grading did not finish within {limit:g} s")
         return failed_results(
-            assignment, f"the grader failed on this submission ({verdict}): {service.stderr_tail()}"
+            assignment, f"the grader failed on this submission ({verdict}): {tail}"
         )
 
 

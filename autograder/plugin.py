@@ -60,7 +60,7 @@ class Submission:
     def begin_test(self, spec: TestSpec | None) -> None:
         self._test, self._test_started = spec, time.monotonic()
 
-    def probe(self, name: str, **kwargs: Any) -> Any:
+    def probe(self, name: str, /, **kwargs: Any) -> Any:
         """Run probe ``name`` on the student's code; its value, or fail this test clearly."""
         if self.program is None:
             raise GradingFailure(self.load_error or "the notebook could not be read")

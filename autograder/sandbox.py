@@ -80,6 +80,12 @@ class Worker:
         except (OSError, wire.WireError, WorkerError) as exc:
             self.close()
             raise WorkerError(f"the grading worker stopped answering ({exc})") from None
+        except BaseException:
+            # Interrupted between request and reply (pytest-timeout's backstop, Ctrl-C): the
+            # reply still on its way would be read as the answer to the next request. A worker
+            # is only reused when every request it got was answered.
+            self.close()
+            raise
         return _interpret(header, payload, timeout)
 
     def close(self) -> None:

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""A whole class on one machine: submissions per minute of `python -m autograder batch` with 1
-and 2 jobs, and of plain `nbgrader autograde` on a sample of the same submissions.
+"""A whole class on one machine: notebooks per minute of `python -m autograder batch`, of the
+same command at an earlier commit (the baseline design), and of plain `nbgrader autograde`, on
+the same mixed set of submissions from all four assignments, in one run.
 
-    .venv/bin/python bench/bench_batch.py                       # 200 submissions, nbgrader on 10
-    .venv/bin/python bench/bench_batch.py --n 40 --nbgrader-sample 3 --jobs 2
+    .venv/bin/python bench/bench_batch.py                          # 25 per assignment, -j 2
+    .venv/bin/python bench/bench_batch.py --per-assignment 10 --baseline fde25e3 --nbgrader-sample 1
 
-The class is made by copying the bundled examples of one assignment (examples/submitted/*/ID),
+The class is made by copying the bundled examples of each assignment (examples/submitted/*/ID),
 cycling through them in name order (reference, stub, partial, mistakes, alternatives, broken and
-hostile ones) until there are --n students; `hostile_hangs`, which spends every test's whole
-time limit by design, is left out unless --with-hangs. Everything runs in a temporary folder;
-the repo is not written.
+hostile ones) until there are --per-assignment students; `hostile_hangs`, which spends every
+test's whole time limit by design, is left out unless --with-hangs. The baseline is a detached
+git worktree of --baseline run with this venv's packages (a throw-away venv whose only entries
+are that worktree and this venv's site-packages), so both graders use the same torch. Everything
+runs in a temporary folder; the repo is not written.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +35,7 @@ from _machine import print_header  # bench/ is sys.path[0] when run as a script
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "submitted"
 SLOW_BY_DESIGN = ("hostile_hangs",)
+ASSIGNMENTS = ("01_lstm_classifier", "02_sequence_tagger", "03_name_generator", "04_seq2seq")
 PLAIN_NBGRADER_CONFIG = """\
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = "{course}"
@@ -40,8 +45,8 @@ c.CourseDirectory.db_url = "sqlite:///{course}/gradebook.db"
 """
 
 
-def make_class(assignment: str, notebook: str, n: int, with_hangs: bool, out: Path) -> list[str]:
-    """out/<student>/<assignment>/<notebook> for n students; returns the variants, in order."""
+def make_class(assignment: str, n: int, with_hangs: bool, out: Path) -> list[str]:
+    """out/<student>/<assignment>/<notebook> for n students; returns the students."""
     variants = sorted(
         p.parent.name
         for p in EXAMPLES.glob(f"*/{assignment}")
@@ -49,16 +54,16 @@ def make_class(assignment: str, notebook: str, n: int, with_hangs: bool, out: Pa
     )
     if not variants:
         sys.exit(f"no examples in {EXAMPLES}/*/{assignment}")
-    chosen = []
+    students = []
     for i in range(n):
         variant = variants[i % len(variants)]
-        folder = out / f"s{i:03d}_{variant}" / assignment
+        student = f"s{i:03d}_{variant}"
+        folder = out / student / assignment
         folder.mkdir(parents=True)
-        src = EXAMPLES / variant / assignment
-        nb = src / notebook if (src / notebook).exists() else next(src.glob("*.ipynb"))
-        shutil.copy(nb, folder / notebook)
-        chosen.append(variant)
-    return chosen
+        for nb in (EXAMPLES / variant / assignment).glob("*.ipynb"):
+            shutil.copy(nb, folder / nb.name)
+        students.append(student)
+    return students
 
 
 def run(cmd: list[str], cwd: Path, env: dict, timeout: float) -> tuple[float, int | None, str]:
@@ -78,23 +83,37 @@ def run(cmd: list[str], cwd: Path, env: dict, timeout: float) -> tuple[float, in
     return time.perf_counter() - start, code, out
 
 
-def bench_autograder(assignment: str, submitted: Path, jobs: int, tmp: Path, env: dict):
+def baseline_python(commit: str, tmp: Path) -> tuple[Path, Path]:
+    """(python, checkout) of the grader at ``commit``, importing torch & co. from this venv."""
+    checkout = tmp / f"baseline-{commit}"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(checkout),
+                    commit], check=True)  # fmt: skip
+    venv = tmp / "baseline-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    # Plain path lines: this venv's own .pth files (the editable install of *this* checkout)
+    # are not processed, so `autograder` comes from the baseline checkout.
+    ours = sysconfig.get_paths()["purelib"]
+    (site / "baseline.pth").write_text(f"{checkout}\n{ours}\n")
+    return venv / "bin" / "python", checkout
+
+
+def bench_autograder(python: Path, repo: Path, assignment: str, submitted: Path, jobs: int,
+                     out: Path, env: dict) -> tuple[float, dict[str, dict], str]:  # fmt: skip
     """(wall s, {student: results}, command) of one forced batch into a fresh folder."""
-    out = tmp / f"graded_j{jobs}"
-    cmd = [sys.executable, "-m", "autograder", "batch", assignment, "--submitted", str(submitted),
+    cmd = [str(python), "-m", "autograder", "batch", assignment, "--submitted", str(submitted),
            "--out", str(out), "-j", str(jobs), "--force"]  # fmt: skip
-    seconds, code, log = run(cmd, ROOT, env, timeout=6 * 3600)
+    seconds, code, log = run(cmd, repo, env, timeout=6 * 3600)
     if code != 0:
-        sys.exit(f"autograder batch -j {jobs} failed ({code}):\n{log[-3000:]}")
+        sys.exit(f"{python} batch {assignment} failed ({code}):\n{log[-3000:]}")
     results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     return seconds, results, shlex.join(cmd)
 
 
-def bench_nbgrader(assignment: str, notebook: str, students: list[str], submitted: Path,
-                   tmp: Path, env: dict, cell_timeout: int | None):  # fmt: skip
+def bench_nbgrader(assignment: str, students: list[str], submitted: Path, tmp: Path, env: dict):
     """(wall s, {student: score or None}, command) of one plain `nbgrader autograde` over a
     sample, in a throw-away course (generate_assignment first, not timed)."""
-    course = tmp / "course"
+    course = tmp / f"course-{assignment}"
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
     # nbgrader's own defaults (a kernel per notebook), not the repo's nbgrader_config.py, which
     # replaces the kernel with our autograder.
@@ -105,124 +124,99 @@ def bench_nbgrader(assignment: str, notebook: str, students: list[str], submitte
     if code != 0:
         sys.exit(f"nbgrader generate_assignment failed ({code}):\n{log[-3000:]}")
     cmd = ["nbgrader", "autograde", assignment, "--force"]
-    if cell_timeout is not None:
-        cmd.append(f"--Execute.timeout={cell_timeout}")
     seconds, code, log = run(cmd, course, env, timeout=6 * 3600)
     if code is None:
         sys.exit(f"nbgrader autograde did not finish:\n{log[-3000:]}")
     from nbgrader.api import Gradebook, MissingEntry
 
-    scores, errors = {}, {}
+    scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in students:
             try:
                 scores[student] = gb.find_submission(assignment, student).score
             except MissingEntry:
                 scores[student] = None  # nbgrader could not grade it (e.g. not valid JSON)
-            errors[student] = cell_errors(course / "autograded" / student / assignment / notebook)
-    return seconds, scores, errors, shlex.join(cmd) + f"   (cwd: {course}, exit {code})"
-
-
-def cell_errors(path: Path) -> list[str]:
-    """The error names in an autograded notebook's outputs (e.g. CellTimeoutError)."""
-    if not path.exists():
-        return ["no autograded notebook"]
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return [o["ename"] for c in cells for o in c.get("outputs", []) if o.get("ename")]
+    return seconds, scores, shlex.join(cmd) + f"   (cwd: {course}, exit {code})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assignment", default="01_lstm_classifier")
-    parser.add_argument("--n", type=int, default=200, help="students in the class")
-    parser.add_argument("--jobs", default="1,2", help="autograder batch -j values, in order")
-    parser.add_argument("--nbgrader-sample", type=int, default=10, help="0: skip nbgrader")
-    parser.add_argument("--cell-timeout", type=int, help="nbgrader Execute.timeout (default 30)")
+    parser.add_argument("--assignments", default=",".join(ASSIGNMENTS))
+    parser.add_argument("--per-assignment", type=int, default=25, help="students per assignment")
+    parser.add_argument("--jobs", type=int, default=2, help="autograder batch -j")
+    parser.add_argument("--baseline", default="fde25e3", help="commit of the baseline grader; "
+                        "'' to skip")  # fmt: skip
+    parser.add_argument("--nbgrader-sample", type=int, default=1, help="per assignment; 0: skip")
     parser.add_argument("--with-hangs", action="store_true", help="include hostile_hangs")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
 
     import torch  # only for the version line
 
-    sys.path.insert(0, str(ROOT))
-    from autograder.config import load_config
-
-    notebook = load_config().assignment(args.assignment).notebook
     print_header(torch.__version__)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    assignments = args.assignments.split(",")
     tmp = Path(tempfile.mkdtemp(prefix="bench_batch_"))
-    rows, notes = [], []
+    graders = {"this checkout": (Path(sys.executable), ROOT)}
     try:
+        if args.baseline:
+            graders[f"baseline {args.baseline}"] = baseline_python(args.baseline, tmp)
         submitted = tmp / "submitted"
-        variants = make_class(args.assignment, notebook, args.n, args.with_hangs, submitted)
-        kinds = sorted(set(variants))
-        print(f"class: {args.n} submissions of {args.assignment}, cycling through {len(kinds)} "
-              f"examples: {', '.join(kinds)}", flush=True)  # fmt: skip
-        scores_by_jobs, results_by_jobs = {}, {}
-        for jobs in [int(j) for j in args.jobs.split(",")]:
-            seconds, results, cmd = bench_autograder(args.assignment, submitted, jobs, tmp, env)
-            results_by_jobs[jobs] = results
-            scores_by_jobs[jobs] = scores = {s: r["score"] for s, r in results.items()}
-            rows.append((f"autograder batch -j {jobs}", len(scores), seconds, scores))
-            notes.append(f"autograder -j {jobs}: {cmd}")
-            print(f"done: -j {jobs} in {seconds:.0f} s (load {os.getloadavg()[0]:.2f})", flush=True)
-        notes += verdict_differences(results_by_jobs)
+        classes = {a: make_class(a, args.per_assignment, args.with_hangs, submitted)
+                   for a in assignments}  # fmt: skip
+        total = sum(len(s) for s in classes.values())
+        print(f"class: {args.per_assignment} submissions of each of {', '.join(assignments)} "
+              f"({total} notebooks), cycled through the bundled examples", flush=True)  # fmt: skip
+        rows, results = [], {}
+        for label, (python, repo) in graders.items():
+            seconds, results[label] = 0.0, {}
+            for a in assignments:
+                out = tmp / label.replace(" ", "_") / a
+                s, res, cmd = bench_autograder(python, repo, a, submitted, args.jobs, out, env)
+                seconds += s
+                results[label].update({(a, k): v for k, v in res.items()})
+                print(f"  {label}: {a} {len(res)} notebooks in {s:.1f} s "
+                      f"(load {os.getloadavg()[0]:.2f})", flush=True)  # fmt: skip
+            scores = [r["score"] for r in results[label].values()]
+            rows.append((f"autograder batch -j {args.jobs}, {label}", len(scores), seconds))
         if args.nbgrader_sample:
-            students = sorted(p.name for p in submitted.iterdir())
-            step = max(1, len(students) // args.nbgrader_sample)
-            sample = students[::step][: args.nbgrader_sample]
-            seconds, nb_scores, nb_errors, cmd = bench_nbgrader(
-                args.assignment, notebook, sample, submitted, tmp, env, args.cell_timeout
-            )
-            rows.append((f"nbgrader autograde (sample of {len(sample)})", len(sample), seconds,
-                         nb_scores))  # fmt: skip
-            notes.append(f"nbgrader: {cmd}")
-            ours = scores_by_jobs[max(scores_by_jobs)]
-            notes.append("sample (student: nbgrader score / autograder score [nbgrader's cell "
-                         "errors]):")  # fmt: skip
-            for s in sample:
-                errs = ", ".join(nb_errors[s]) or "none"
-                notes.append(f"  {s}: {_fmt(nb_scores[s])} / {_fmt(ours.get(s))} [{errs}]")
+            seconds, n = 0.0, 0
+            for a in assignments:
+                sample = classes[a][: args.nbgrader_sample]
+                s, scores, cmd = bench_nbgrader(a, sample, submitted, tmp, env)
+                seconds, n = seconds + s, n + len(sample)
+                print(f"  nbgrader: {a} {len(sample)} notebooks in {s:.1f} s", flush=True)
+            rows.append((f"nbgrader autograde (sample of {args.nbgrader_sample} each)", n, seconds))
     finally:
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        for _, checkout in list(graders.values())[1:]:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(checkout)], check=False)  # fmt: skip
+        shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"\n{'grader':<34} {'subs':>5} {'wall s':>8} {'s/sub':>6} {'subs/min':>9} "
-          f"{'mean score':>10} {'not graded':>10}")  # fmt: skip
-    for label, n, seconds, scores in rows:
-        got = [s for s in scores.values() if s is not None]
-        mean = sum(got) / len(got) if got else float("nan")
-        print(f"{label:<34} {n:>5} {seconds:>8.1f} {seconds / n:>6.2f} {60 * n / seconds:>9.1f} "
-              f"{mean:>10.2f} {n - len(got):>10}")  # fmt: skip
-    print()
-    for note in notes:
-        print(note)
+    first = 60 * rows[0][1] / rows[0][2]
+    print(f"\n{'grader':<48} {'notebooks':>9} {'wall s':>8} {'s/nb':>6} {'nb/min':>7} {'ratio':>6}")
+    for label, n, seconds in rows:
+        rate = 60 * n / seconds
+        print(f"{label:<48} {n:>9} {seconds:>8.1f} {seconds / n:>6.2f} {rate:>7.1f} "
+              f"{first / rate:>6.2f}")  # fmt: skip
+    print("ratio: how many times faster the first row is")
+    if len(results) > 1:
+        print(verdict_differences(results))
     print(f"load avg at the end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
 
 
-def verdict_differences(results_by_jobs: dict[int, dict[str, dict]]) -> list[str]:
-    """Lines naming every test whose verdict differs between the -j runs (grading must not
-    depend on the number of jobs or on the machine's load)."""
-    runs = list(results_by_jobs.items())
+def verdict_differences(results: dict[str, dict]) -> str:
+    """Tests whose verdict differs between the graders (the suites may differ between commits:
+    then so may verdicts; with identical suites there must be none)."""
+    (a_label, a), (b_label, b) = list(results.items())[:2]
     lines = []
-    for student in sorted(runs[0][1]):
-        tests = {}
-        for jobs, results in runs:
-            for t in results[student]["tests"]:
-                tests.setdefault(t["extra_data"]["test"], []).append((jobs, t))
-        for name, seen in tests.items():
-            if len({t["status"] for _, t in seen}) > 1:
-                lines.append(f"  {student} {name}: " + "; ".join(
-                    f"-j {j} {t['status']} {t['extra_data'].get('seconds', '?')} s "
-                    f"{t['output'][:160]!r}" for j, t in seen))  # fmt: skip
-    head = f"tests whose verdict differs between the -j runs: {len(lines)}"
-    return [head + (":" if lines else ""), *lines]
-
-
-def _fmt(x) -> str:
-    return "-" if x is None else f"{x:g}"
+    for key in sorted(set(a) & set(b)):
+        va = {t["extra_data"]["test"]: t["status"] for t in a[key]["tests"]}
+        vb = {t["extra_data"]["test"]: t["status"] for t in b[key]["tests"]}
+        diff = sorted(n for n in set(va) & set(vb) if va[n] != vb[n])
+        if diff:
+            lines.append(f"  {key[0]} {key[1]}: {', '.join(diff)}")
+    head = f"tests whose verdict differs between '{a_label}' and '{b_label}': {len(lines)}"
+    return "\n".join([head, *lines[:40]])
 
 
 if __name__ == "__main__":
