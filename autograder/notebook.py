@@ -1,11 +1,15 @@
 """Read a submitted notebook and pick the code the grader runs.
 
-The rule (also in README and in every notebook's intro): from every code cell, the grader keeps
-only top-level *definitions* -- imports, ``def``, ``class`` and assignments of cheap values -- and
-skips everything else (training loops, plots, prints, calls). So a student's 20-minute training
-cell never runs during grading, and reordered, added or deleted cells are fine as long as the
-graded names are defined somewhere. The trusted ``setup`` cells of the released notebook run
-first; the student's copies of them are ignored.
+The rule (also in docs/grading-and-security.md and in every notebook's intro): from every code
+cell, the grader keeps only top-level *definitions* -- imports, ``def``, ``class`` and
+assignments of cheap values -- and skips everything else (training loops, plots, prints,
+calls). So a student's 20-minute training cell never runs during grading, and reordered, added
+or deleted cells are fine as long as the graded names are defined somewhere. The trusted
+``setup`` cells of the released notebook run first; the student's copies of them are ignored.
+
+Skipping is routine and makes no note. Notes are for what a student can act on (a cell that does
+not parse; a graded name that needs a name only a skipped statement sets), and they name cells
+by their first line: Jupyter does not number cells.
 
 Parsing happens here, in the grader; ``ast.parse`` never executes anything.
 """
@@ -96,11 +100,12 @@ class Program:
 
 
 def read_cells(path: Path | str) -> list[Cell]:
-    """Code cells of a notebook (nbformat 4, or 3 with worksheets); raises NotebookError."""
+    """Code cells of a notebook (nbformat 4.0-4.5, or 3 with worksheets; source as a string or
+    a list of lines; any editor's metadata); raises NotebookError."""
     path = Path(path)
     data = _read_capped(path)
     try:
-        nb = json.loads(data.decode("utf-8"))
+        nb = json.loads(data.decode("utf-8-sig"))  # some editors write a byte-order mark
     except UnicodeDecodeError:
         raise NotebookError(f"{path.name} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -127,6 +132,7 @@ def read_cells(path: Path | str) -> list[Cell]:
             source = "".join(s for s in source if isinstance(s, str))
         if not isinstance(source, str):
             continue
+        source = source.replace("\r\n", "\n").replace("\r", "\n")  # as Python reads a file
         meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
         tags = meta.get("tags") if isinstance(meta.get("tags"), list) else []
         nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
@@ -302,24 +308,22 @@ _OWN_SCOPE = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.Generator
 def bound_names(node: ast.stmt) -> frozenset[str]:
     """Global names a top-level statement sets (a loop's body and target included)."""
     names: set[str] = set()
-    _collect_bound(node, names)
+    stack: list[ast.AST] = [node]  # not recursive: a long `1+1+...` is a deep tree
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(sub.name)
+            continue  # its body is its own scope
+        if isinstance(sub, _OWN_SCOPE):
+            continue
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
+            names.add(sub.id)
+        elif isinstance(sub, ast.alias):
+            names.add((sub.asname or sub.name).split(".")[0])
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            names.add(sub.name)
+        stack.extend(ast.iter_child_nodes(sub))
     return frozenset(names)
-
-
-def _collect_bound(node: ast.AST, names: set[str]) -> None:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        names.add(node.name)
-        return  # its body is its own scope
-    if isinstance(node, _OWN_SCOPE):
-        return
-    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-        names.add(node.id)
-    elif isinstance(node, ast.alias):
-        names.add((node.asname or node.name).split(".")[0])
-    elif isinstance(node, ast.ExceptHandler) and node.name:
-        names.add(node.name)
-    for child in ast.iter_child_nodes(node):
-        _collect_bound(child, names)
 
 
 def used_globals(node: ast.stmt) -> frozenset[str]:

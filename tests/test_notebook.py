@@ -177,3 +177,11 @@ def test_worker_messages_name_the_cell_by_its_first_line(make_notebook):
     assert not reply.ok
     assert "NameError: name 'VOCAB' is not defined" in reply.message
     assert "cell starting `# Part 5`, line 4, in predict: `return y + VOCAB`" in reply.message
+
+
+def test_a_deep_but_parseable_statement_is_handled(make_notebook):
+    """`f(1+1+...+1)` parses into a tree deeper than Python's recursion limit allows to walk."""
+    nb = make_notebook("def predict(x):\n    return x", "y = f(" + "+".join(["1"] * 1500) + ")")
+    program = build_program(read_cells(nb), RELEASED)
+    assert [s.kind for s in program.skipped] == ["assignment computed by a call"]
+    assert program.notes() == []
