@@ -23,14 +23,15 @@ from autograder.scoring import build_results
 GRADER_VERSION = "1"
 
 
-def trusted_setup_cells(assignment: Assignment):
-    """The setup cells of the released notebook: our code, run before the student's.
+def released_cells(assignment: Assignment):
+    """The code cells of the released notebook: its setup cells are our code, run before the
+    student's; its test and answer cells tell build_program what is ours and what is graded.
 
-    An assignment without a released notebook (the self-test suite) has no setup code.
+    An assignment without a released notebook (the self-test suite) has none.
     """
     if not assignment.released_notebook.exists():
         return []
-    return [c for c in read_cells(assignment.released_notebook) if c.is_setup]
+    return read_cells(assignment.released_notebook)
 
 
 def grade_notebook(
@@ -53,17 +54,12 @@ def grade_notebook(
     program: Program | None = None
     load_error = ""
     try:
-        program = build_program(read_cells(path), trusted_setup_cells(assignment))
+        program = build_program(read_cells(path), released_cells(assignment))
     except NotebookError as exc:
         load_error = f"{exc}. Nothing could be graded."
         notes.append(load_error)
     if program is not None:
-        notes += [f"Could not parse {e}" for e in program.errors]
-        if program.skipped:
-            notes.append(
-                f"The grader ran only definitions; it skipped {len(program.skipped)} top-level "
-                f"statement(s) such as training and plotting (first: {program.skipped[0]})."
-            )
+        notes += program.notes()  # routine skipping (training, plots) is not worth a note
     try:
         submission = Submission(assignment, program, worker, load_error)
         plugin = GradingPlugin(submission)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import socket
 import subprocess
 import sys
@@ -139,9 +138,16 @@ def test_no_feedback_shows_hidden_test_code(corpus):
         assert not [s for s in secrets if s in text], fb
 
 
-def test_the_readme_table_lists_every_case():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def table_rows() -> list[str]:
+    """The red-team table's rows, from each case's own description and expected verdict."""
+    return [f"| {c.attack} | {c.outcome} | `test_case[{name}]` |" for name, c in CASES.items()]
+
+
+def test_the_docs_table_matches_the_corpus():
+    """docs/grading-and-security.md: one row per case, in order, attack and outcome verbatim."""
+    text = (ROOT / "docs" / "grading-and-security.md").read_text(encoding="utf-8")
     section = text.split("## Red-team corpus", 1)[-1].split("\n## ", 1)[0]
-    listed = re.findall(r"`test_case\[(\w+)\]`", section)
-    assert sorted(listed) == sorted(CASES)
+    documented = [ln for ln in section.splitlines() if "`test_case[" in ln]
+    expected = table_rows()
+    assert documented == expected, "the table's rows should read:\n" + "\n".join(expected)
     assert sum("control" not in n for n in CASES) >= 26
