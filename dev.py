@@ -54,7 +54,13 @@ def main() -> None:
     else:
         run([PY, "-m", "ruff", "check", "."], env=env)
         run([PY, "-m", "ruff", "format", "--check", "."], env=env)
-        run([PY, "-m", "pytest", *sys.argv[2:]], env=env)
+        args = sys.argv[2:]
+        if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+            # Independent test modules in parallel (pytest-xdist); a module stays on one worker
+            # (tests/conftest.py), so a module-scoped batch grades once.
+            jobs = min(4, os.cpu_count() or 1)
+            args = ["-n", str(jobs), "--dist", "loadgroup", *args]
+        run([PY, "-m", "pytest", *args], env=env)
 
 
 if __name__ == "__main__":

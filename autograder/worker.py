@@ -84,9 +84,13 @@ def main() -> None:
             probes = importlib.import_module(f"autograder.suites.{request['suite']}.probes")
             if request["suite"] not in TESTED:
                 TESTED[request["suite"]] = probing.tested_names(probes)
-            header, payload = run_in_child(request, conf)
+            header, payload, pid = run_in_child(request, conf)
             wire.write_frame(proto_out, wire.dumps(header))
             wire.write_frame(proto_out, payload)
+            proto_out.flush()
+            # The grader checks the reply while the child's teardown finishes here; the next
+            # probe starts only once everything this one started is gone.
+            _reap(pid)
     finally:
         conf.close()
 
@@ -111,11 +115,13 @@ def _warm_up(torch) -> None:
         opt.step()
 
 
-def run_in_child(request: dict, conf: jail.Confinement) -> tuple[dict, bytes]:
+def run_in_child(request: dict, conf: jail.Confinement) -> tuple[dict, bytes, int | None]:
     """Fork, run one probe in the child under limits, and collect what it wrote.
 
     With namespaces the child is PID 1 of its own PID namespace: killing it, or its ending,
-    takes every process it started with it, however detached.
+    takes every process it started with it, however detached. Returns (header, payload, pid):
+    a pid still to be reaped with ``_reap`` when the child sent a complete result (its exit
+    status does not matter then), else None (it was waited for: the header says how it ended).
     """
     timeout = float(request["timeout"])
     out = tempfile.TemporaryFile()  # opened here: the confined child can write, not open, it
@@ -131,20 +137,32 @@ def run_in_child(request: dict, conf: jail.Confinement) -> tuple[dict, bytes]:
     os.close(w)
     payload, timed_out, too_big = _read_until_eof(r, start + timeout)
     os.close(r)
-    if timed_out or too_big:
-        _kill_group(pid)
-    _, status = os.waitpid(pid, 0)
-    _kill_group(pid)  # whatever the probe left running (subprocesses it started) goes too
+    exit_status = "sent its result"
+    if timed_out or too_big or not payload:
+        if timed_out or too_big:
+            _kill_group(pid)
+        exit_status = _describe_status(_reap(pid))
+        pid = None
     header = {
         "seconds": round(time.monotonic() - start, 3),
         "output": _head_tail(out),
-        "exit": _describe_status(status),
-        "setup_failed": os.WIFEXITED(status) and os.WEXITSTATUS(status) == SETUP_FAILED,
+        "exit": exit_status,
+        "setup_failed": exit_status == f"exit status {SETUP_FAILED}",
         "timed_out": timed_out,
         "too_big": too_big,
     }
     out.close()
-    return header, payload
+    return header, payload, pid
+
+
+def _reap(pid: int | None) -> int:
+    """Wait for the probe child, then kill whatever it left running (subprocesses it started;
+    with namespaces the kernel has done that already). Returns its wait status."""
+    if pid is None:
+        return 0
+    _, status = os.waitpid(pid, 0)
+    _kill_group(pid)
+    return status
 
 
 def _read_until_eof(fd: int, deadline: float) -> tuple[bytes, bool, bool]:

@@ -49,3 +49,12 @@ def run_check():
         )
 
     return run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n 2 --dist loadgroup``, as ``dev.py test`` runs), a module's
+    tests stay together on one worker unless they name their own group: module-scoped fixtures
+    grade whole batches of submissions and must run once, not once per worker."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
