@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,16 +106,34 @@ def test_batch_writes_csv_table_and_feedback(graded):
             assert f"Score: {results[student]['score']:g}" in text
 
 
+def hidden_suite_secrets() -> list[str]:
+    """What no feedback may show: every suite's tests, probes and reference (long lines), and
+    the names only hidden code uses."""
+    config = load_config()
+    assignments = [config.assignment(a) for a in config.assignments]
+    suite_dirs = {a.suite_dir for a in assignments}
+    files = sorted(f for d in suite_dirs for f in d.glob("*.py"))
+    assert len(suite_dirs) == len(assignments) and len(files) >= 3 * len(suite_dirs)
+    public = " ".join(a.released_notebook.read_text(encoding="utf-8") for a in assignments)
+    secrets = ["sub.probe(", "def test_", "import reference", "use_reference("]
+    secrets.append("HIDDEN_WHEN_TESTED")
+    for f in files:
+        source = f.read_text(encoding="utf-8")
+        secrets += [ln.strip() for ln in source.splitlines() if len(ln.strip()) > 40]
+        if f.name == "reference.py":  # its own classes (ReferenceClassifier), not Seq2Seq
+            classes = re.findall(r"^class (\w+)", source, re.MULTILINE)
+            secrets += [c for c in classes if not re.search(rf"\b{c}\b", public)]
+    return secrets
+
+
 def test_feedback_reveals_no_hidden_test_code(graded):
-    suite_files = load_config().assignment("01_lstm_classifier").suite_dir.glob("*.py")
-    secrets = ["sub.probe(", "def test_", "import reference", "ReferenceClassifier"]
-    for f in suite_files:
-        secrets += [line.strip() for line in f.read_text().splitlines() if len(line.strip()) > 40]
-    for _, (out, _, _) in graded.items():
-        for fb in (out / "feedback").rglob("*.md"):
-            text = fb.read_text()
-            leaked = [s for s in secrets if s in text]
-            assert not leaked, f"{fb}: {leaked[:2]}"
+    secrets = hidden_suite_secrets()
+    feedback = [fb for out, _, _ in graded.values() for fb in (out / "feedback").rglob("*.md")]
+    assert len(feedback) == sum(len(results) for _, results, _ in graded.values())
+    for fb in feedback:
+        text = fb.read_text()
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"{fb}: {leaked[:2]}"
 
 
 def test_regrading_is_deterministic_and_resumable(graded, tmp_path):
