@@ -78,12 +78,22 @@ def test_every_language_is_split_about_80_10_10(rows):
     per_language = defaultdict(Counter)
     for _, language, split in rows:
         per_language[language][split] += 1
-    assert len(per_language) >= 15
+    assert len(per_language) >= 13
     for language, counts in per_language.items():
         assert set(counts) == SPLITS, f"{language} has only {dict(counts)}"
         total = counts.total()
         for held_out in ("val", "test"):
             assert abs(counts[held_out] - 0.1 * total) <= 1, f"{language}: {dict(counts)}"
+
+
+MIN_NAMES = 100  # a test split of 10 % then holds at least 10 names per language
+
+
+def test_every_language_has_enough_names_for_a_test_split(rows):
+    sizes = Counter(language for _, language, _ in rows)
+    assert len(sizes) >= 13
+    thin = {language: n for language, n in sizes.items() if n < MIN_NAMES}
+    assert not thin, f"languages with fewer than {MIN_NAMES} names (leave them out): {thin}"
 
 
 def test_loader(rows):
