@@ -1,5 +1,6 @@
 """Checks of the committed surname data set (datasets/surnames) and its loader."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ if str(ROOT) not in sys.path:  # plain `pytest` (unlike `python -m pytest`) does
 from datasets import surnames  # noqa: E402
 
 BUILDER = ROOT / "datasets" / "surnames" / "build_surnames.py"
+NOTEBOOK = ROOT / "solutions" / "01_lstm_classifier" / "lstm_classifier.ipynb"
 SPLITS = {"train", "val", "test"}
 
 
@@ -94,6 +96,27 @@ def test_every_language_has_enough_names_for_a_test_split(rows):
     assert len(sizes) >= 13
     thin = {language: n for language, n in sizes.items() if n < MIN_NAMES}
     assert not thin, f"languages with fewer than {MIN_NAMES} names (leave them out): {thin}"
+
+
+def test_the_notebook_states_the_datas_figures(rows):
+    """Assignment 1's text gives the size, the languages and the extremes of this file."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    text = " ".join(text.split())
+    sizes = Counter(language for _, language, _ in rows)
+    splits = Counter(split for _, _, split in rows)
+    (largest, most), *_, (smallest, fewest) = sizes.most_common()
+    smallest_held_out = min(Counter(lang for _, lang, s in rows if s == "test").values())
+    stated = [
+        f"It holds {len(rows):,} surnames in {len(sizes)} languages",
+        f"({splits['train']:,} / {splits['val']:,} / {splits['test']:,} names)",
+        f"Every language has at least {fewest:,} names",
+        f"{smallest_held_out} names in `val` and in `test`",
+        f"{largest} ({most:,} names)",
+        f"{smallest} ({fewest:,})",
+    ]
+    missing = [figure for figure in stated if figure not in text]
+    assert not missing, f"{NOTEBOOK.name} does not say (or says otherwise): {missing}"
 
 
 def test_loader(rows):
