@@ -150,7 +150,9 @@ def test_no_feedback_shows_hidden_test_code(corpus):
     secrets = ["def test_", "sub.probe("]
     for f in suite.glob("*.py"):
         secrets += [ln.strip() for ln in f.read_text().splitlines() if len(ln.strip()) > 40]
-    for fb in (corpus.out / "feedback").rglob("*.md"):
+    feedback = sorted((corpus.out / "feedback").rglob("*.md"))
+    assert len(feedback) == len(corpus.first), "expected one feedback file per case"
+    for fb in feedback:
         text = fb.read_text()
         assert not [s for s in secrets if s in text], fb
 
