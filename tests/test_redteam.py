@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from redteam.cases import ASSIGNMENT, CASES, FAKE_RESULTS, build
+from redteam.cases import ASSIGNMENT, CASES, FAKE_RESULTS, build, survivor
 
 from autograder.config import load_config
 
@@ -29,8 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 IS_ROOT = os.geteuid() == 0
 TEST_TIMEOUT = 4  # seconds per hidden test: hangs cost seconds, not minutes
 SUBMISSION_TIMEOUT = 25
-LATE_WRITER_WAIT = 4  # the double-forked case writes after 3 s
+LATE_WRITER_WAIT = 4  # an escaped process of the double-forked case writes every second
 ROOT_ONLY = "needs root (user switch and namespaces); CI runs as root"
+
+
+def _needs_root() -> None:
+    """Skip without root, unless RNN_WEEK_REQUIRE_ROOT=1 (.ci/run, which runs as root)."""
+    if not IS_ROOT:
+        if os.environ.get("RNN_WEEK_REQUIRE_ROOT") == "1":
+            pytest.fail(ROOT_ONLY)
+        pytest.skip(ROOT_ONLY)
 
 
 def _small_config(path: Path) -> Path:
@@ -76,11 +85,17 @@ def corpus(tmp_path_factory):
             break
     listener.close()
     print(f"red-team batch: {len(first)} submissions in {seconds:.0f} s")
+    left = subprocess.run(["pgrep", "-af", marker], capture_output=True, text=True).stdout
     yield SimpleNamespace(
         proc=proc, out=out, sentinels=sentinels, first=first, connections=connections,
-        left=subprocess.run(["pgrep", "-af", marker], capture_output=True, text=True).stdout,
+        marker=marker, left=left,
         later={p.stem: p.read_text() for p in (out / "results").glob("*.json")},
     )  # fmt: skip
+    for line in left.splitlines():  # survivors of a broken defence: started by this batch
+        try:
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def test_the_batch_grades_every_case(corpus):
@@ -91,8 +106,8 @@ def test_the_batch_grades_every_case(corpus):
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(corpus, name, request):
     case = CASES[name]
-    if case.root_only and not IS_ROOT:
-        pytest.skip(ROOT_ONLY)
+    if case.root_only:
+        _needs_root()
     if case.known_limit:
         request.applymarker(pytest.mark.xfail(strict=True, reason=case.known_limit))
     results = json.loads(corpus.first[name])  # valid JSON, written by the grader
@@ -104,6 +119,7 @@ def test_case(corpus, name, request):
     assert results["execution_time"] < SUBMISSION_TIMEOUT + 20  # within its limit
     assert not (corpus.sentinels / name).exists(), "a file written by the submission appeared"
     assert corpus.later[name] == corpus.first[name], "the results changed after grading"
+    assert survivor(corpus.marker, name) not in corpus.left, "a process it started outlived it"
 
     failed = {n for n, t in tests.items() if t["status"] != "passed"}
     feedback = results["output"] + "\n" + "\n".join(tests[n]["output"] for n in sorted(failed))
@@ -118,13 +134,13 @@ def test_case(corpus, name, request):
     assert not missing, feedback[:3000]
 
 
-@pytest.mark.skipif(not IS_ROOT, reason=ROOT_ONLY)
 def test_nothing_started_by_a_submission_is_still_running(corpus):
+    _needs_root()
     assert corpus.left == ""
 
 
-@pytest.mark.skipif(not IS_ROOT, reason=ROOT_ONLY)
 def test_nothing_reached_the_network(corpus):
+    _needs_root()
     assert corpus.connections == []
 
 
@@ -133,7 +149,9 @@ def test_no_feedback_shows_hidden_test_code(corpus):
     secrets = ["def test_", "sub.probe("]
     for f in suite.glob("*.py"):
         secrets += [ln.strip() for ln in f.read_text().splitlines() if len(ln.strip()) > 40]
-    for fb in (corpus.out / "feedback").rglob("*.md"):
+    feedback = sorted((corpus.out / "feedback").rglob("*.md"))
+    assert len(feedback) == len(corpus.first), "expected one feedback file per case"
+    for fb in feedback:
         text = fb.read_text()
         assert not [s for s in secrets if s in text], fb
 

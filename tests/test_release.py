@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -71,6 +72,71 @@ def test_release_leaks_no_solution_and_no_hidden_test(assignment):
     assert "NotImplementedError" in text and len(released["cells"]) == len(source["cells"])
     for path in (ROOT / "assignments" / assignment).iterdir():  # no code beside the notebook
         assert path.suffix in {".ipynb", ".tsv", ".txt", ".csv"}, path.name
+
+
+# A hidden line shorter than this is an idiom both sides share (`with torch.no_grad():`).
+SIGNIFICANT = 30
+NOT_SECRET = ("import ", "from ", "def ", "class ", "@", "#")  # signatures the notebook gives
+# Reference lines a release may show, with the reason.
+SHOWN_ON_PURPOSE = {
+    "output, state = self.lstm(self.embed(input_ids), state)": "a03's visible checks use a "
+    "stand-in model with NameGenerator's interface",
+    "return self.head(output), state": "the same stand-in",
+}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_shows_no_line_of_any_hidden_suite(assignment):
+    """No significant line of any suite's tests, probes or reference is in the released notebook,
+    but for the setup code a reference shares by design (same top-level names: the alphabet, the
+    encoder; see test_hidden_reference_agrees_with_the_setup_cell)."""
+    released = json.loads(load_config().assignment(assignment).released_notebook.read_text())
+    shown = {ln.strip() for c in released["cells"] for ln in "".join(c["source"]).splitlines()}
+    provided = _provided_names(released)
+    suite_files = sorted((ROOT / "autograder" / "suites").glob("*/*.py"))
+    assert len(suite_files) >= 4 * 3, "expected tests, probes and a reference per assignment"
+    leaked = []
+    for path in suite_files:
+        shared = _shared_setup_lines(path, provided) if path.name == "reference.py" else set()
+        for line in {ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()}:
+            if (
+                len(line) >= SIGNIFICANT
+                and not line.startswith(NOT_SECRET)
+                and line not in shared | SHOWN_ON_PURPOSE.keys()
+                and line in shown
+            ):
+                leaked.append(f"{path.relative_to(ROOT)}: {line}")
+    assert not leaked, f"hidden suite lines in the release: {leaked[:3]}"
+
+
+def _defined_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _provided_names(nb: dict) -> set[str]:
+    """Top-level names the notebook's provided (non-answer) code cells define."""
+    names = set()
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and not cell["metadata"].get("nbgrader", {}).get("solution"):
+            for node in ast.parse("".join(cell["source"])).body:
+                names |= _defined_names(node)
+    return names
+
+
+def _shared_setup_lines(path: Path, provided: set[str]) -> set[str]:
+    """Lines of the reference's top-level definitions that the notebook also provides."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    shared = set()
+    for node in ast.parse(text).body:
+        if _defined_names(node) & provided:
+            shared |= {ln.strip() for ln in lines[node.lineno - 1 : node.end_lineno]}
+    return shared
 
 
 @pytest.mark.parametrize("folder", ["solutions", "assignments"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -71,5 +72,62 @@ def test_completed_notebook_runs_standalone(tmp_path, assignment):
     _, path = _bundle(tmp_path, assignment, notebook_from=source)
     nb = _execute(path, allow_errors=False)
     assert not _errors(nb)
-    text = json.dumps([c.get("outputs", []) for c in nb.cells])
-    assert "ok" in text.lower()  # the visible sanity checks printed their confirmations
+    released = load_config().assignment(assignment).released_notebook
+    expected = _confirmations(json.loads(released.read_text(encoding="utf-8")))
+    assert expected, "the visible checks print no confirmations: nothing to check"
+    printed = _printed_lines(nb)
+    missing = [
+        (check, line)
+        for check, lines in expected.items()
+        for line in lines
+        if not any(out.startswith(line) for out in printed.get(check, []))
+    ]
+    assert not missing, f"visible checks that did not print their confirmation: {missing}"
+
+
+def _check_id(cell) -> str:
+    return cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+
+
+def _confirmations(nb: dict) -> dict[str, list[str]]:
+    """For each visible check cell (a provided cell with a grade id), the fixed start of every
+    ``print("ok: ...")`` in it: what it prints when its checks pass."""
+    found = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] != "code" or meta.get("solution") or not _check_id(cell):
+            continue
+        lines = [_fixed_start(call) for call in _print_calls("".join(cell["source"]))]
+        if lines := [text for text in lines if text.startswith("ok")]:
+            found[_check_id(cell)] = lines
+    return found
+
+
+def _print_calls(source: str) -> list[ast.Call]:
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.split("\n"))
+    return [
+        node
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print" and node.args
+    ]
+
+
+def _fixed_start(call: ast.Call) -> str:
+    """The literal text a print's first argument starts with (up to an f-string's first field)."""
+    first = call.args[0]
+    if isinstance(first, ast.JoinedStr):
+        first = first.values[0] if first.values else None
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+
+
+def _printed_lines(nb) -> dict[str, list[str]]:
+    """Each check cell's printed text (stdout streams only: no images, no rich outputs)."""
+    printed = {}
+    for cell in nb.cells:
+        text = "".join(
+            o.get("text", "")
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "stream" and o.get("name") == "stdout"
+        )
+        printed.setdefault(_check_id(cell), []).extend(text.splitlines())
+    return printed

@@ -1,5 +1,6 @@
 """Checks of the committed surname data set (datasets/surnames) and its loader."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ if str(ROOT) not in sys.path:  # plain `pytest` (unlike `python -m pytest`) does
 from datasets import surnames  # noqa: E402
 
 BUILDER = ROOT / "datasets" / "surnames" / "build_surnames.py"
+NOTEBOOK = ROOT / "solutions" / "01_lstm_classifier" / "lstm_classifier.ipynb"
 SPLITS = {"train", "val", "test"}
 
 
@@ -78,12 +80,43 @@ def test_every_language_is_split_about_80_10_10(rows):
     per_language = defaultdict(Counter)
     for _, language, split in rows:
         per_language[language][split] += 1
-    assert len(per_language) >= 15
+    assert len(per_language) >= 13
     for language, counts in per_language.items():
         assert set(counts) == SPLITS, f"{language} has only {dict(counts)}"
         total = counts.total()
         for held_out in ("val", "test"):
             assert abs(counts[held_out] - 0.1 * total) <= 1, f"{language}: {dict(counts)}"
+
+
+MIN_NAMES = 100  # a test split of 10 % then holds at least 10 names per language
+
+
+def test_every_language_has_enough_names_for_a_test_split(rows):
+    sizes = Counter(language for _, language, _ in rows)
+    assert len(sizes) >= 13
+    thin = {language: n for language, n in sizes.items() if n < MIN_NAMES}
+    assert not thin, f"languages with fewer than {MIN_NAMES} names (leave them out): {thin}"
+
+
+def test_the_notebook_states_the_datas_figures(rows):
+    """Assignment 1's text gives the size, the languages and the extremes of this file."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    text = " ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    text = " ".join(text.split())
+    sizes = Counter(language for _, language, _ in rows)
+    splits = Counter(split for _, _, split in rows)
+    (largest, most), *_, (smallest, fewest) = sizes.most_common()
+    smallest_held_out = min(Counter(lang for _, lang, s in rows if s == "test").values())
+    stated = [
+        f"It holds {len(rows):,} surnames in {len(sizes)} languages",
+        f"({splits['train']:,} / {splits['val']:,} / {splits['test']:,} names)",
+        f"Every language has at least {fewest:,} names",
+        f"{smallest_held_out} names in `val` and in `test`",
+        f"{largest} ({most:,} names)",
+        f"{smallest} ({fewest:,})",
+    ]
+    missing = [figure for figure in stated if figure not in text]
+    assert not missing, f"{NOTEBOOK.name} does not say (or says otherwise): {missing}"
 
 
 def test_loader(rows):

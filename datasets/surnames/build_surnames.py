@@ -27,6 +27,10 @@ HEADER = "name\tlanguage\tsplit"
 ALPHABET = frozenset(string.ascii_letters + " '-")
 SEED = 20
 HELD_OUT = 0.1  # fraction of each language for val and again for test
+# A language with fewer names is left out: its test split (10 %) would hold a handful of names,
+# and a confusion-matrix row or per-class accuracy from so few names says nothing. Its source
+# lists are still read, so that its names count as "several languages" for the other classes.
+MIN_NAMES = 100
 
 # The output is only reproducible for these exact versions: any other release may edit the lists.
 PINS = {"faker": "40.63.0", "anyascii": "0.3.3", "japanese-personal-name-dataset": "0.4.0"}
@@ -216,13 +220,22 @@ def build() -> tuple[str, dict]:
 
     rows = []
     counts: dict[str, dict[str, int]] = {}
+    left_out: dict[str, int] = {}
     for language in sorted(clean):
         names = [name for key, name in clean[language].items() if key not in ambiguous]
+        if len(names) < MIN_NAMES:
+            left_out[language] = len(names)
+            continue
         splits = split_language(names, language)
         counts[language] = {s: list(splits.values()).count(s) for s in ("train", "val", "test")}
         counts[language]["dropped"] = len(clean[language]) - len(names)
         rows += [f"{name}\t{language}\t{splits[name]}" for name in sorted(names)]
-    stats = {"counts": counts, "ambiguous": len(ambiguous), "unusable": unusable}
+    stats = {
+        "counts": counts,
+        "ambiguous": len(ambiguous),
+        "unusable": unusable,
+        "left_out": left_out,
+    }
     return "\n".join([HEADER, *rows]) + "\n", stats
 
 
@@ -238,6 +251,8 @@ def report(stats: dict) -> str:
     lines.append("| **total** | " + " | ".join(str(totals[k]) for k in columns) + " |")
     lines.append(f"\nunusable source strings: {stats['unusable']}")
     lines.append(f"distinct strings dropped for having several languages: {stats['ambiguous']}")
+    left_out = ", ".join(f"{lang} ({n})" for lang, n in stats["left_out"].items())
+    lines.append(f"languages left out, fewer than {MIN_NAMES} names: {left_out or 'none'}")
     return "\n".join(lines)
 
 

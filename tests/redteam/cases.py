@@ -188,9 +188,14 @@ CASES: dict[str, Case] = {
                 "    if os.fork() == 0:\n"
                 "        os.setsid()\n"
                 "        if os.fork() == 0:\n"
-                "            script = 'sleep 3; echo pwned > <<OUT>>/results/<<CASE>>.json;'"
-                "' echo x > <<SENTINEL>>'\n"
-                "            os.execv('/bin/sh', ['sh', '-c', script, '<<MARKER>>'])\n"
+                # From 3 s on, for an hour (longer than the whole batch): unless it is killed,
+                # it is still running when the test looks for its marker (its $0), and it
+                # overwrites the results the grader wrote, wherever it can see them.
+                "            script = ('exec 2>/dev/null; sleep 3; i=0;'\n"
+                "                      ' while [ $i -lt 3600 ]; do i=$((i + 1));'\n"
+                "                      ' echo pwned > <<OUT>>/results/<<CASE>>.json;'\n"
+                "                      ' echo x > <<SENTINEL>>; sleep 1; done')\n"
+                "            os.execv('/bin/sh', ['sh', '-c', script, '<<SURVIVOR>>'])\n"
                 "        os._exit(0)\n",
             ),
         ),
@@ -538,6 +543,12 @@ CASES: dict[str, Case] = {
 }
 
 
+def survivor(marker: str, case: str) -> str:
+    """The name a case gives a process that must not outlive its probe (its argv[0]): found by
+    the test with ``pgrep -af <marker>``, like the ``sleep <marker>`` processes of other cases."""
+    return f"{marker}-{case}"
+
+
 def build(submitted: Path, context: dict[str, str]) -> None:
     """Write every case as submitted/<case>/01_lstm_classifier/lstm_classifier.ipynb (plus its
     extra files), with ``context`` filling the placeholders (<<OUT>> and the like)."""
@@ -548,7 +559,8 @@ def build(submitted: Path, context: dict[str, str]) -> None:
     for name, case in CASES.items():
         folder = submitted / name / ASSIGNMENT
         folder.mkdir(parents=True)
-        fill = {**context, "CASE": name, "SENTINEL": f"{context['SENTINELS']}/{name}"}
+        fill = {**context, "CASE": name, "SENTINEL": f"{context['SENTINELS']}/{name}",
+                "SURVIVOR": survivor(context["MARKER"], name)}  # fmt: skip
 
         def filled(text: str, fill=fill) -> str:
             for key, value in fill.items():

@@ -12,8 +12,8 @@ from torch.nn.utils.rnn import PackedSequence, pack_sequence
 ALPHABET = string.ascii_letters + " '-"
 N_LETTERS = len(ALPHABET)
 LANGUAGES = [
-    "Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish",
-    "Italian", "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Spanish", "Vietnamese",
+    "Arabic", "Chinese", "Dutch", "English", "French", "German", "Greek",
+    "Irish", "Italian", "Japanese", "Polish", "Russian", "Spanish",
 ]  # fmt: skip
 
 
@@ -30,7 +30,9 @@ def names_to_batch(names: list[str]) -> PackedSequence:
 
 
 class ReferenceClassifier(nn.Module):
-    def __init__(self, n_letters: int = N_LETTERS, hidden_size: int = 128, n_languages: int = 17):
+    def __init__(
+        self, n_letters: int = N_LETTERS, hidden_size: int = 128, n_languages: int = len(LANGUAGES)
+    ):
         super().__init__()
         self.lstm = nn.LSTM(n_letters, hidden_size)
         self.fc = nn.Linear(hidden_size, n_languages)
