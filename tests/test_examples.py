@@ -1,7 +1,8 @@
 """Meta-tests: the bundled example submissions get exactly the scores they should.
 
-Every example is graded once (as a batch, through the real CLI, two at a time) and each must fail
-exactly the hidden tests its variant declares: the solution and the alternative answers get full
+Every example is graded once (as a batch per assignment, through the real CLI, with twice as many
+jobs as the machine has cores: verdicts must not depend on load) and each must fail exactly the
+hidden tests its variant declares: the solution and the alternative answers get full
 marks, the stub gets 0, and every typical mistake loses exactly the tests of its problem.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,6 +29,19 @@ sys.modules["make_examples"] = make_examples  # dataclasses look their module up
 spec.loader.exec_module(make_examples)
 
 CASES = [(a, s) for a, variants in make_examples.VARIANTS.items() for s in variants]
+ASSIGNMENTS = list(make_examples.VARIANTS)
+JOBS = 2 * (os.cpu_count() or 1)
+
+
+def by_assignment(cases: list, ids: list[str]) -> list:
+    """Parameters grouped per assignment for pytest-xdist: one worker grades an assignment's
+    examples once, and the tests that read those results run on that worker."""
+    params = []
+    for case, case_id in zip(cases, ids):
+        values = case if isinstance(case, tuple) else (case,)
+        group = pytest.mark.xdist_group(f"examples-{values[0]}")
+        params.append(pytest.param(*values, id=case_id, marks=group))
+    return params
 
 
 def test_examples_are_in_sync_with_the_notebooks():
@@ -39,32 +54,40 @@ def test_examples_are_in_sync_with_the_notebooks():
 
 
 def _batch(assignment: str, out) -> subprocess.CompletedProcess:
-    """The real CLI over examples/submitted, two submissions at a time."""
+    """The real CLI over examples/submitted."""
     return subprocess.run(
         [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
-         str(ROOT / "examples/submitted"), "--out", str(out), "-j", "2"],
+         str(ROOT / "examples/submitted"), "--out", str(out), "-j", str(JOBS)],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
 
 
+_GRADED: dict[str, tuple] = {}
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """assignment -> (output folder, {student: results}) from one batch run per assignment."""
-    out_root = tmp_path_factory.mktemp("graded")
-    graded = {}
-    for assignment in make_examples.VARIANTS:
-        out = out_root / assignment
-        proc = _batch(assignment, out)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
-        graded[assignment] = (out, results, proc.stdout)
-    return graded
+    """graded(assignment) -> (output folder, {student: results}, stdout) from one batch run of
+    that assignment's examples, made on first use."""
+
+    def get(assignment: str) -> tuple:
+        if assignment not in _GRADED:
+            out = tmp_path_factory.mktemp("graded") / assignment
+            proc = _batch(assignment, out)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+            _GRADED[assignment] = (out, results, proc.stdout)
+        return _GRADED[assignment]
+
+    return get
 
 
-@pytest.mark.parametrize("assignment, student", CASES, ids=[f"{a}/{s}" for a, s in CASES])
+@pytest.mark.parametrize(
+    "assignment, student", by_assignment(CASES, [f"{a}/{s}" for a, s in CASES])
+)
 def test_example_fails_exactly_the_declared_tests(graded, assignment, student):
     variant = make_examples.VARIANTS[assignment][student]
-    results = graded[assignment][1][student]
+    results = graded(assignment)[1][student]
     failed = {t["extra_data"]["test"] for t in results["tests"] if t["status"] != "passed"}
     assert failed == set(variant.fails), (
         f"{student} ({variant.about}): unexpected failures {sorted(failed - set(variant.fails))},"
@@ -96,14 +119,15 @@ def test_there_are_enough_mistakes_and_alternatives():
         assert sum(s.startswith("alt_") and not v.fails for s, v in variants.items()) >= 3
 
 
-def test_batch_writes_csv_table_and_feedback(graded):
-    for assignment, (out, results, stdout) in graded.items():
-        rows = list(csv.DictReader((out / "grades.csv").open()))
-        assert {r["student"] for r in rows} == set(results)
-        assert "reference" in stdout and "total" in stdout  # the printed score table
-        for student in results:
-            text = (out / "feedback" / student / f"{assignment}.md").read_text()
-            assert f"Score: {results[student]['score']:g}" in text
+@pytest.mark.parametrize("assignment", by_assignment(ASSIGNMENTS, ASSIGNMENTS))
+def test_batch_writes_csv_table_and_feedback(graded, assignment):
+    out, results, stdout = graded(assignment)
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert {r["student"] for r in rows} == set(results)
+    assert "reference" in stdout and "total" in stdout  # the printed score table
+    for student in results:
+        text = (out / "feedback" / student / f"{assignment}.md").read_text()
+        assert f"Score: {results[student]['score']:g}" in text
 
 
 def hidden_suite_secrets() -> list[str]:
@@ -143,23 +167,26 @@ def _own_code(student: str, assignment: str) -> str:
         return ""  # no notebook, or not one: nothing of it can be quoted
 
 
-def test_feedback_reveals_no_hidden_test_code(graded):
+@pytest.mark.parametrize("assignment", by_assignment(ASSIGNMENTS, ASSIGNMENTS))
+def test_feedback_reveals_no_hidden_test_code(graded, assignment):
     secrets = hidden_suite_secrets()
     checked = 0
-    for assignment, (out, results, _) in graded.items():
-        for student in results:
-            fb = out / "feedback" / student / f"{assignment}.md"
-            text, own = fb.read_text(), _own_code(student, assignment)
-            leaked = [s for s in secrets if s in text and _squash(s) not in own]
-            assert not leaked, f"{fb}: {leaked[:2]}"
-            checked += 1
-    assert checked == len(CASES), "expected feedback for every example"
+    out, results, _ = graded(assignment)
+    for student in results:
+        fb = out / "feedback" / student / f"{assignment}.md"
+        text, own = fb.read_text(), _own_code(student, assignment)
+        leaked = [s for s in secrets if s in text and _squash(s) not in own]
+        assert not leaked, f"{fb}: {leaked[:2]}"
+        checked += 1
+    expected = sum(a == assignment for a, _ in CASES)
+    assert checked == expected, "expected feedback for every example"
 
 
+@pytest.mark.xdist_group("examples-01_lstm_classifier")
 def test_regrading_is_deterministic_and_resumable(graded, tmp_path):
     """A re-run regrades only what has no result yet (as after a kill), to the same verdicts."""
     assignment = "01_lstm_classifier"
-    out, first, _ = graded[assignment]
+    out, first, _ = graded(assignment)
     copy = tmp_path / "out"
     subprocess.run(["cp", "-r", str(out), str(copy)], check=True)
     (copy / "results" / "reference.json").unlink()  # as if killed before writing it
