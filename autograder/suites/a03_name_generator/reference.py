@@ -3,6 +3,7 @@ and the tests (grader). Hidden: never shipped to students. Mirrors the notebook'
 
 from __future__ import annotations
 
+import math
 import string
 
 import torch
@@ -50,46 +51,114 @@ def make_reference_model(seed: int, hidden_size: int = 32) -> ReferenceGenerator
     return ReferenceGenerator(hidden_size=hidden_size)
 
 
-class ScriptedModel(nn.Module):
-    """A stand-in 'model' for testing generate(): its logits are chosen, not learned.
+class RecordingModel(nn.Module):
+    """A stand-in 'model' for testing generate(): chosen logits, and a log of every call.
 
-    ``mode`` decides the next-token logits from the tokens fed so far (it keeps its history in
-    the state it returns, as an LSTM keeps (h, c)):
-    - "eos_first": EOS is by far the most likely token at every step.
-    - "never_eos": EOS is impossible; letters are uniform.
-    - "counter": the next letter is 'a' + (number of tokens fed so far) - 1, deterministic; a
-      caller that drops the state between steps always sees a history of one token.
+    It has NameGenerator's interface: (T, 1) token ids (or (T,) like an unbatched nn.LSTM) and
+    an optional state in, (logits, (h, c)) out. Its next-token logits are a fixed pseudo-random
+    function of everything fed so far; the state it returns is a marker of that history, so the
+    log shows whether each call continued from the state of the call before. ``mode`` shapes
+    the logits:
+    - "plain": letters pseudo-random, EOS more likely the longer the name, SOS likely;
+    - "sos_heavy": SOS by far the most likely token (it must be masked before drawing);
+    - "never_eos": EOS impossible (logit -inf);
+    - "eos_first": EOS by far the most likely token.
+    Each entry of ``log`` is {"kind": "feed", "tokens", "state", "training", "grad",
+    "logits" (V,) of the last step}; ``state`` is "none", "zero", "unknown" or the number of the
+    earlier call whose returned state was passed in. A sampler can append its draws to the
+    same log.
     """
 
-    MAX_CALLS = 500  # far beyond any max_length the tests use: generation that never stops
+    MAX_CALLS = 300  # far beyond any max_length the tests use: generation that never stops
+    HIDDEN = 3
 
-    def __init__(self, mode: str):
+    def __init__(self, mode: str = "plain", seed: int = 0, log: list | None = None):
         super().__init__()
-        self.mode = mode
-        self.calls = 0
+        self.mode, self.seed = mode, seed
+        self.log = [] if log is None else log
+        self.histories: list[tuple[int, ...]] = []  # call number -> tokens fed up to its end
         self.dummy = nn.Parameter(torch.zeros(1))  # so that .parameters() is not empty
 
+    def next_logits(self, history: tuple[int, ...]) -> torch.Tensor:
+        key = self.seed
+        for token in history:
+            key = (key * 1_000_003 + token + 1) % (2**61 - 1)
+        logits = torch.randn(len(VOCAB), generator=torch.Generator().manual_seed(key)) * 1.5
+        letters = len(history) - 1
+        if self.mode == "plain":
+            logits[EOS_INDEX] = -2.0 + 0.9 * letters
+            logits[SOS_INDEX] = 1.0
+        elif self.mode == "sos_heavy":
+            logits[SOS_INDEX] = 12.0
+        elif self.mode == "never_eos":
+            logits[EOS_INDEX] = -math.inf
+        elif self.mode == "eos_first":
+            logits[EOS_INDEX] = 40.0
+        return logits
+
     def forward(self, input_ids, state=None):
-        self.calls += 1
-        if self.calls > self.MAX_CALLS:
-            raise RuntimeError(f"generation still running after {self.MAX_CALLS} model calls")
-        T, B = input_ids.shape
-        fed = torch.zeros(1, B, 1) if state is None else state[0].clone()
+        from autograder.probing import ProbeFailure
+
+        if len(self.histories) >= self.MAX_CALLS:
+            raise ProbeFailure(
+                f"`generate` called the model more than {self.MAX_CALLS} times without "
+                "stopping: stop at EOS or once the name has max_length letters"
+            )
+        if not isinstance(input_ids, torch.Tensor) or input_ids.is_floating_point():
+            raise ProbeFailure("`generate` should feed the model a tensor of token ids (long)")
+        batched = input_ids.dim() == 2
+        if not (batched and input_ids.shape[1] == 1) and input_ids.dim() != 1:
+            raise ProbeFailure(
+                "`generate` should feed the model token ids of shape (T, 1): time first, a "
+                f"batch of one name; got shape {tuple(input_ids.shape)}"
+            )
+        tokens = [int(t) for t in input_ids.reshape(-1)]
+        source = self._state_source(state)
+        history = self.histories[source] if isinstance(source, int) else ()
         rows = []
-        for _ in range(T):
-            fed = fed + 1
-            logits = torch.zeros(B, len(VOCAB))
-            if self.mode == "eos_first":
-                logits[:, EOS_INDEX] = 50.0
-            elif self.mode == "never_eos":
-                logits[:, EOS_INDEX] = -1e4
-                logits[:, SOS_INDEX] = -1e4
-            else:  # counter
-                logits[:] = -1e4
-                letter = (fed[0, :, 0].long() - 1).clamp(0, 25)
-                logits[torch.arange(B), 2 + letter] = 1e4
-            rows.append(logits)
-        return torch.stack(rows), (fed, fed.clone())
+        for token in tokens:
+            history = (*history, token)
+            rows.append(self.next_logits(history))
+        logits = torch.stack(rows)
+        self.log.append(
+            {
+                "kind": "feed",
+                "tokens": tokens,
+                "state": source,
+                "training": self.training,
+                "grad": torch.is_grad_enabled(),
+                "logits": logits[-1].clone(),
+            }
+        )
+        marker = len(self.histories) + 1.0  # call i returns the state marked i + 1
+        self.histories.append(history)
+        shape = (1, 1, self.HIDDEN) if batched else (1, self.HIDDEN)
+        state = (torch.full(shape, marker), torch.full(shape, -marker - 0.5))
+        return (logits.unsqueeze(1) if batched else logits), state
+
+    def _state_source(self, state):
+        """Which earlier call returned this state: its number, or "none", "zero", "unknown"."""
+        if state is None:
+            return "none"
+        try:
+            h, c = state
+            h, c = torch.as_tensor(h).detach().float(), torch.as_tensor(c).detach().float()
+        except (TypeError, ValueError, RuntimeError):
+            return "unknown"
+        if h.numel() and not h.any() and not c.any():
+            return "zero"
+        if h.numel() == 0 or h.shape != c.shape:
+            return "unknown"
+        marker = float(h.reshape(-1)[0])
+        call = int(marker) - 1
+        if (
+            marker.is_integer()
+            and 0 <= call < len(self.histories)
+            and bool((h == marker).all())
+            and bool((c == -marker - 0.5).all())
+        ):
+            return call
+        return "unknown"
 
 
 def synthetic_names(seed: int, n: int) -> list[str]:
