@@ -72,7 +72,12 @@ A4_VARIANTS = {
                 "logits, _ = self.decoder(tgt_in, None)",
             ),
         ),  # fmt: skip
-        fails=("test_decoder_starts_from_the_encoder_state", "test_model_learns_easy_pairs"),
+        fails=(
+            "test_decoder_starts_from_the_encoder_state",
+            "test_teacher_forcing_feeds_tgt_in_from_the_encoder_state",
+            "test_gradients_flow_from_the_decoder_into_the_encoder",
+            "test_model_learns_easy_pairs",
+        ),
     ),
     "mistake_eos_never_appended": Variant(
         "make_batch forgets the EOS at the end of tgt_out",
@@ -115,7 +120,12 @@ A4_VARIANTS = {
     "mistake_stops_at_first_eos": Variant(
         "greedy_decode stops the whole batch as soon as one column says EOS",
         edits=((A4_ANSWERS[6], "if all(finished):", "if any(finished):"),),
-        fails=("test_each_sequence_stops_at_its_own_eos", "test_decoding_feeds_back_the_argmax"),
+        fails=(
+            "test_each_sequence_stops_at_its_own_eos",
+            "test_decoding_respects_max_length",
+            "test_decoding_feeds_sos_then_its_own_argmax",
+            "test_decoding_feeds_back_the_argmax",
+        ),
     ),
     "mistake_keeps_eos": Variant(
         "greedy_decode returns the EOS token at the end of each list",
@@ -141,7 +151,11 @@ A4_VARIANTS = {
                 "logits, state = model.decoder(torch.full_like(token, SOS_INDEX), state)",
             ),
         ),  # fmt: skip
-        fails=("test_each_sequence_stops_at_its_own_eos", "test_decoding_feeds_back_the_argmax"),
+        fails=(
+            "test_each_sequence_stops_at_its_own_eos",
+            "test_decoding_feeds_sos_then_its_own_argmax",
+            "test_decoding_feeds_back_the_argmax",
+        ),
     ),
     "mistake_batch_first_decoder": Variant(
         "the decoder's LSTM is batch_first=True but gets time-major input",
@@ -157,14 +171,23 @@ A4_VARIANTS = {
     "mistake_packing_enforce_sorted": Variant(
         "packs with enforce_sorted=True, which fails on batches not sorted by length",
         edits=((A4_ANSWERS[1], "enforce_sorted=False", "enforce_sorted=True"),),
-        fails=("test_encoder_accepts_unsorted_lengths",),
+        fails=(
+            "test_encoder_accepts_unsorted_lengths",
+            "test_encoder_state_is_the_lstm_state_after_the_last_character",
+            "test_gradients_reach_the_encoder",
+        ),
     ),
     "mistake_no_packing": Variant(
         "runs the encoder LSTM over the padded batch: the final state has read the padding",
         edits=(
             (A4_ANSWERS[1], ENCODE_BODY, "        outputs, state = self.lstm(self.embed(src))"),
         ),
-        fails=("test_final_state_ignores_padding", "test_encoder_accepts_unsorted_lengths"),
+        fails=(
+            "test_final_state_ignores_padding",
+            "test_encoder_accepts_unsorted_lengths",
+            "test_encoder_state_is_the_lstm_state_after_the_last_character",
+            "test_gradients_reach_the_encoder",
+        ),
     ),
     "mistake_state_shared_across_batch": Variant(
         "Seq2Seq starts every column of the decoder from the first column's encoder state",
@@ -178,6 +201,8 @@ A4_VARIANTS = {
         ),  # fmt: skip
         fails=(
             "test_decoder_starts_from_the_encoder_state",
+            "test_teacher_forcing_feeds_tgt_in_from_the_encoder_state",
+            "test_gradients_flow_from_the_decoder_into_the_encoder",
             "test_sequences_in_a_batch_do_not_interact",
             "test_model_learns_easy_pairs",
         ),  # fmt: skip
@@ -298,12 +323,12 @@ A4_VARIANTS = {
         fails=("test_make_batch_shapes_and_padding",),
     ),
     "mistake_encoder_swaps_h_and_c": Variant(
-        "the Encoder unpacks the LSTM's state as (c, h) and returns it in that order",
+        "the Encoder unpacks the LSTM's state as if it were (c, h)",
         edits=(
             (
                 A4_ANSWERS[1],
                 "        return outputs, state",
-                "        c_n, h_n = state  # the cell state first\n        return outputs, (c_n, h_n)",
+                "        c_n, h_n = state  # the cell state first\n        return outputs, (h_n, c_n)",
             ),
         ),  # fmt: skip
         fails=(
@@ -365,7 +390,6 @@ A4_VARIANTS = {
             "test_decoder_computes_raw_scores_from_the_given_state",
             "test_teacher_forcing_feeds_tgt_in_from_the_encoder_state",
             "test_gradients_flow_from_the_decoder_into_the_encoder",
-            "test_model_learns_easy_pairs",
         ),  # fmt: skip
     ),
     "mistake_decoder_returns_initial_state": Variant(
@@ -377,7 +401,10 @@ A4_VARIANTS = {
                 "        outputs, _ = self.lstm(self.embed(tgt_in), state)  # outputs (T, B, H)",
             ),
         ),  # fmt: skip
-        fails=("test_decoder_computes_raw_scores_from_the_given_state",),
+        fails=(
+            "test_decoder_computes_raw_scores_from_the_given_state",
+            "test_model_learns_easy_pairs",  # greedy decoding never leaves the encoder's state
+        ),
     ),
     "mistake_encoder_state_detached": Variant(
         "Seq2Seq detaches the encoder's state before handing it to the decoder",
@@ -388,7 +415,10 @@ A4_VARIANTS = {
                 "logits, _ = self.decoder(tgt_in, tuple(s.detach() for s in state))",
             ),
         ),  # fmt: skip
-        fails=("test_gradients_flow_from_the_decoder_into_the_encoder",),
+        fails=(
+            "test_gradients_flow_from_the_decoder_into_the_encoder",
+            "test_model_learns_easy_pairs",  # the encoder never learns
+        ),
     ),
     "mistake_teacher_forcing_shifts_again": Variant(
         "Seq2Seq shifts tgt_in right once more (SOS in front), though make_batch already did",
@@ -446,7 +476,10 @@ A4_VARIANTS = {
                 "    return ((nll * real).sum(1) / real.sum(1)).mean()",
             ),
         ),  # fmt: skip
-        fails=("test_loss_is_mean_cross_entropy_over_real_targets",),
+        fails=(
+            "test_loss_is_mean_cross_entropy_over_real_targets",
+            "test_loss_is_stable_for_large_logits",  # the value, weighted per column, differs
+        ),
     ),
     "mistake_double_step": Variant(
         "train_step calls optimizer.step() twice",

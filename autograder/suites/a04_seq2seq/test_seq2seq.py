@@ -252,6 +252,15 @@ def test_gradients_reach_the_encoder(sub):
             "tests), so their gradients could not be compared"
         )
         grads, want = case["grads"], case["want_grads"]
+        same_state = all(  # outputs of the wrong shape are left to the shape checks
+            _close(case[n], case[f"want_{n}"])
+            for n in ("h", "c", "outputs")
+            if n != "outputs" or _shape(case[n]) == _shape(case["want_outputs"])
+        )
+        assert same_state, (
+            "the outputs or the final state are not the specified ones (see the test of their "
+            "values), so neither are their gradients"
+        )
         if k == 0:
             firsts = torch.tensor(FIRST_CHARACTERS)
             assert _close(grads["embed.weight"][firsts], want["embed.weight"][firsts]), (
@@ -600,7 +609,7 @@ def test_train_step_runs_in_training_mode(sub):
         "the model was in evaluation mode when train_step ran it: call model.train() first "
         "(the caller may have left it in eval mode after decoding)"
     )
-    assert all(f["grad"] for f in forwards), (
+    assert any(f["grad"] for f in forwards), (
         "train_step ran the model with gradients switched off (torch.no_grad): the loss needs "
         "a graph to backpropagate through"
     )
