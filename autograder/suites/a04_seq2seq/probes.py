@@ -14,6 +14,11 @@ from autograder.suites.a04_seq2seq import reference as ref
 HIDDEN_WHEN_TESTED = {"Seq2Seq": ("Decoder",), "greedy_decode": ("beam_search",)}
 
 
+def batches(ns, batches):
+    """The student's make_batch on every list of (words, digits) pairs."""
+    return [batch(ns, pairs) for pairs in batches]
+
+
 def batch(ns, pairs):
     """The student's make_batch on (words, digits) pairs."""
     got = need(ns, "make_batch")(list(pairs))
@@ -23,7 +28,20 @@ def batch(ns, pairs):
         raise ProbeFailure(
             "`make_batch` should return (src, src_lengths, tgt_in, tgt_out)"
         ) from None
-    return {"src": src, "src_lengths": src_lengths, "tgt_in": tgt_in, "tgt_out": tgt_out}
+    out = {"src": src, "src_lengths": src_lengths, "tgt_in": tgt_in, "tgt_out": tgt_out}
+    out["dtypes"] = {k: str(v.dtype) if isinstance(v, torch.Tensor) else type(v).__name__
+                     for k, v in out.items()}  # fmt: skip
+    return out
+
+
+def _describe(exc: Exception) -> str:
+    """What a student's call raised, in one line (for a test of one case)."""
+    if isinstance(exc, NotImplementedError):
+        return "NotImplementedError: it is not implemented yet"
+    if isinstance(exc, ProbeFailure):
+        return str(exc)
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
 def _state(got, who: str):
@@ -54,17 +72,79 @@ def encoder_states(ns, seed, embedding_dim, hidden, src, src_lengths, extra_padd
     return {"outputs": outputs, "h": h, "c": c, "h_padded": h_padded, "alone": alone}
 
 
-def encoder_gradients(ns, seed, src, src_lengths):
-    """Which of the student's Encoder parameters get a gradient from the final state."""
+def _part(module, attr: str, kind: type, who: str):
+    """A submodule the notebook prescribes by name (self.embed, self.lstm, self.head)."""
+    found = getattr(module, attr, None)
+    if not isinstance(found, kind):
+        raise ProbeFailure(
+            f"`{who}` should keep its nn.{kind.__name__} as `self.{attr}`, as the notebook asks"
+        )
+    return found
+
+
+def _run_lstm(lstm: nn.LSTM, x: torch.Tensor, state=None):
+    """The student's own nn.LSTM on a time-major (T, B, E) input, whatever its batch_first."""
+    if lstm.batch_first:
+        out, state = lstm(x.transpose(0, 1), state)
+        return out.transpose(0, 1), state
+    return lstm(x, state)
+
+
+def _grads(value, params: list) -> list:
+    """d value / d params; zeros where the value does not depend on a parameter."""
+    if not value.requires_grad:
+        return [torch.zeros_like(p) for p in params]
+    grads = torch.autograd.grad(value, params, allow_unused=True, retain_graph=True)
+    return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
+
+
+def encoder_oracle(ns, seed, embedding_dim, hidden, cases):
+    """The student's Encoder against the specification evaluated on its OWN embedding and LSTM:
+    each column's real characters alone, unpadded, through self.embed and self.lstm. For every
+    (src, src_lengths) case: both outputs and final states, and the gradients of a fixed random
+    projection of (outputs at the real positions, h_n, c_n) for both, with respect to the
+    embedding table and the LSTM weights."""
     cls = need(ns, "Encoder", "class")
     torch.manual_seed(seed)
-    encoder = cls(len(ref.SOURCE_VOCAB), 8, 16)
-    _, h, c = _state(encoder(src, src_lengths), "Encoder.forward")
-    (h.sum() + c.sum()).backward()
-    return {
-        name: p.grad is not None and bool(p.grad.abs().sum() > 0)
-        for name, p in encoder.named_parameters()
-    }
+    encoder = cls(len(ref.SOURCE_VOCAB), embedding_dim, hidden)
+    embed = _part(encoder, "embed", nn.Embedding, "Encoder")
+    lstm = _part(encoder, "lstm", nn.LSTM, "Encoder")
+    if lstm.num_layers != 1 or lstm.bidirectional:
+        raise ProbeFailure("`Encoder` should use one nn.LSTM layer in one direction")
+    names = ["embed.weight"] + [f"lstm.{n}" for n, _ in lstm.named_parameters()]
+    params = [embed.weight] + list(lstm.parameters())
+    g = torch.Generator().manual_seed(seed)
+    results = []
+    for src, src_lengths in cases:
+        outputs, h, c = _state(encoder(src.clone(), src_lengths.clone()), "Encoder.forward")
+        S, B = src.shape
+        want_out, want_h, want_c = [], [], []
+        for b, n in enumerate(src_lengths.tolist()):
+            out_b, (h_b, c_b) = _run_lstm(lstm, embed(src[:n, b : b + 1]))
+            want_out.append(torch.cat([out_b[:, 0], out_b.new_zeros(S - n, hidden)]))
+            want_h.append(h_b[:, 0])
+            want_c.append(c_b[:, 0])
+        want_out = torch.stack(want_out, 1)  # (S, B, H), zeros at padded positions
+        want_h, want_c = torch.stack(want_h, 1), torch.stack(want_c, 1)  # (1, B, H)
+        real = (torch.arange(S)[:, None] < src_lengths[None, :]).float()[..., None]
+        w_out = torch.randn(S, B, hidden, generator=g) * real
+        w_h, w_c = torch.randn(1, B, hidden, generator=g), torch.randn(1, B, hidden, generator=g)
+        case = {"outputs": outputs, "h": h, "c": c,
+                "want_outputs": want_out, "want_h": want_h, "want_c": want_c}  # fmt: skip
+        # Project whatever has the right shape (the shape tests judge the rest).
+        terms = [
+            (w, got, want)
+            for w, got, want in ((w_out, outputs, want_out), (w_h, h, want_h), (w_c, c, want_c))
+            if isinstance(got, torch.Tensor) and got.shape == want.shape
+        ]
+        if terms:
+            got_j = sum((w * got).sum() for w, got, _ in terms)
+            want_j = sum((w * want).sum() for w, _, want in terms)
+            case["grads"] = dict(zip(names, _grads(got_j, params)))
+            case["want_grads"] = dict(zip(names, _grads(want_j, params)))
+        results.append({k: v.detach() if isinstance(v, torch.Tensor) else v
+                        for k, v in case.items()})  # fmt: skip
+    return results
 
 
 def _make_seq2seq(ns, seed, embedding_dim, hidden):
@@ -114,6 +194,73 @@ def seq2seq_outputs(ns, seed, embedding_dim, hidden, src, src_lengths, tgt_in, c
     }
 
 
+def decoder_oracle(ns, seed, embedding_dim, hidden, cases):
+    """The student's Decoder against the specification on its OWN modules: head(lstm(embed(x)))
+    started from the given state. For every (tgt_in, h0, c0, split) case: the logits and the new
+    state of one call, of the specification, and of two calls (x[:split], then x[split:] from
+    the state the first returned)."""
+    cls = need(ns, "Decoder", "class")
+    torch.manual_seed(seed)
+    decoder = cls(len(ref.TARGET_VOCAB), embedding_dim, hidden)
+    embed = _part(decoder, "embed", nn.Embedding, "Decoder")
+    lstm = _part(decoder, "lstm", nn.LSTM, "Decoder")
+    head = _part(decoder, "head", nn.Linear, "Decoder")
+    results = []
+    with torch.no_grad():
+        for tgt_in, h0, c0, split in cases:
+            logits, h, c = _decoded(decoder(tgt_in.clone(), (h0.clone(), c0.clone())))
+            out, (want_h, want_c) = _run_lstm(lstm, embed(tgt_in), (h0, c0))
+            first, mid_h, mid_c = _decoded(decoder(tgt_in[:split].clone(), (h0, c0)))
+            rest, _, _ = _decoded(decoder(tgt_in[split:].clone(), (mid_h, mid_c)))
+            results.append(
+                {
+                    "logits": logits,
+                    "h": h,
+                    "c": c,
+                    "want_logits": head(out),
+                    "want_h": want_h,
+                    "want_c": want_c,
+                    "first": first,
+                    "rest": rest,
+                }
+            )
+    return results
+
+
+def _decoded(got):
+    try:
+        logits, (h, c) = got
+    except (TypeError, ValueError):
+        raise ProbeFailure("`Decoder.forward` should return (logits, (h, c))") from None
+    return logits, h, c
+
+
+def seq2seq_oracle(ns, seed, embedding_dim, hidden, src, src_lengths, tgt_in):
+    """The student's Seq2Seq (with the reference Encoder) against the specification on its OWN
+    modules: decoder.head(decoder.lstm(decoder.embed(tgt_in), encoder's final state)). The
+    logits of both, and the gradients of a fixed random projection of each with respect to
+    every parameter (encoder and decoder)."""
+    use_reference(ns, Encoder=ref.Encoder)
+    model = _make_seq2seq(ns, seed, embedding_dim, hidden)
+    embed = _part(model.decoder, "embed", nn.Embedding, "Decoder")
+    lstm = _part(model.decoder, "lstm", nn.LSTM, "Decoder")
+    head = _part(model.decoder, "head", nn.Linear, "Decoder")
+    logits = model(src.clone(), src_lengths.clone(), tgt_in.clone())
+    if not isinstance(logits, torch.Tensor):
+        raise ProbeFailure(
+            f"`Seq2Seq.forward` should return the logits, a tensor, got {logits!r:.60}"
+        )
+    _, state = model.encoder(src, src_lengths)
+    want = head(_run_lstm(lstm, embed(tgt_in), state)[0])
+    out = {"logits": logits.detach(), "want_logits": want.detach()}
+    if logits.shape == want.shape:
+        w = torch.randn(want.shape, generator=torch.Generator().manual_seed(seed))
+        names, params = zip(*model.named_parameters())
+        out["grads"] = dict(zip(names, _grads((w * logits).sum(), list(params))))
+        out["want_grads"] = dict(zip(names, _grads((w * want).sum(), list(params))))
+    return out
+
+
 def learn_easy_pairs(ns, seed, pairs, steps, batch_size, lr, hidden):
     """Train the student's Seq2Seq with the reference batching, loss and training step, then
     decode the same pairs greedily with the reference decoder."""
@@ -147,26 +294,51 @@ def loss_values(ns, logits, tgt_out):
     return {"loss": loss.detach().reshape(()), "grad": logits.grad}
 
 
+def loss_cases(ns, cases):
+    """loss_values on every (logits, tgt_out) case; a case whose call raises reports the error
+    instead, so that each test loses only on its own inputs."""
+    need(ns, "seq2seq_loss")
+    results = []
+    for logits, tgt_out in cases:
+        try:
+            results.append(loss_values(ns, logits, tgt_out))
+        except Exception as exc:  # noqa: BLE001 - reported to the test of this case only
+            results.append({"error": _describe(exc)})
+    return results
+
+
 def train_steps(ns, seed, pairs, steps, lr):
-    """The student's train_step on the reference model and one reference batch, with plain SGD;
-    the weights before and after every call."""
+    """The student's train_step on the reference model and one reference batch, with plain SGD
+    and stale gradients left over before the first call; the weights before and after every
+    call, and, for every forward pass of the model, its mode and whether autograd was on."""
     use_reference(ns, make_batch=ref.make_batch, seq2seq_loss=ref.seq2seq_loss)
     fn = need(ns, "train_step")
     torch.manual_seed(seed)
     model = ref.Seq2Seq(embedding_dim=8, hidden_size=16)
+    forwards = []
+    model.decoder.register_forward_pre_hook(  # the decoder runs in every forward pass
+        lambda module, args: forwards.append(
+            {"training": module.training, "grad": torch.is_grad_enabled()}
+        )
+    )
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 0.5)  # stale gradients of an earlier step
+    model.eval()  # train_step must switch to training mode itself
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     batch_ = ref.make_batch(pairs)
     states = [{k: v.clone() for k, v in model.state_dict().items()}]
     returned = []
     for _ in range(steps):
-        returned.append(fn(model, optimizer, batch_))
+        returned.append(fn(model, optimizer, tuple(t.clone() for t in batch_)))
         states.append({k: v.clone() for k, v in model.state_dict().items()})
-    if not all(isinstance(x, (int, float)) for x in returned):
+    if not all(isinstance(x, float) for x in returned):
         kinds = sorted({type(x).__name__ for x in returned})
         raise ProbeFailure(
-            f"`train_step` should return the loss as a float, got {', '.join(kinds)}"
+            f"`train_step` should return the loss as a Python float (loss.item()), got "
+            f"{', '.join(kinds)}"
         )
-    return {"returned": [float(x) for x in returned], "states": states}
+    return {"returned": [float(x) for x in returned], "states": states,
+            "forwards": forwards, "training_after": model.training}  # fmt: skip
 
 
 def training_run(ns, seed, pairs, steps, batch_size, lr):
@@ -201,6 +373,38 @@ def greedy_scripted(ns, out_lengths, max_length, never_eos=False):
     return _token_lists(fn(model, src, src_lengths, max_length=max_length), B)
 
 
+def greedy_recorded(ns, scenarios):
+    """The student's greedy_decode on recording stand-ins (reference.RecordingSeq2Seq), one per
+    (script, max_length) scenario: what it returned (with the Python types of the ids) and the
+    stand-in's log of every encoder and decoder call."""
+    fn = need(ns, "greedy_decode")
+    results = []
+    for script, max_length in scenarios:
+        B = len(script)
+        src_lengths = torch.tensor([4 + 3 * ((b * 5) % 4) for b in range(B)])
+        src = torch.full((int(src_lengths.max()) + 2, B), ref.PAD_INDEX)
+        for b, n in enumerate(src_lengths.tolist()):
+            src[:n, b] = torch.arange(n) % (len(ref.SOURCE_VOCAB) - 1) + 1
+        model = ref.RecordingSeq2Seq(script, src, src_lengths)
+        model.train()
+        got = fn(model, src.clone(), src_lengths.clone(), max_length=max_length)
+        if isinstance(got, torch.Tensor):
+            got = got.tolist()
+        if not isinstance(got, (list, tuple)):
+            raise ProbeFailure(f"`greedy_decode` should return a list of B lists, got {got!r:.60}")
+        types = sorted({type(x).__name__ for row in got if isinstance(row, (list, tuple))
+                        for x in row} | {type(row).__name__ for row in got})  # fmt: skip
+        results.append(
+            {
+                "got": _token_lists(got, B),
+                "types": types,
+                "encoder_calls": model.encoder_log,
+                "decoder_calls": model.decoder_log,
+            }
+        )
+    return results
+
+
 def greedy_reference_model(ns, seed, pairs, max_length):
     """The student's greedy_decode on a briefly trained reference model."""
     fn = need(ns, "greedy_decode")
@@ -219,16 +423,24 @@ def greedy_reference_model(ns, seed, pairs, max_length):
 
 
 def metrics(ns, cases):
-    """The student's exact_match and char_accuracy on (predicted, expected) list pairs."""
+    """The student's exact_match and char_accuracy on (predicted, expected) list pairs: the value
+    (or the error it raised) and its Python type, per case and function."""
     em, ca = need(ns, "exact_match"), need(ns, "char_accuracy")
     out = []
     for predicted, expected in cases:
-        out.append({"exact": em(list(predicted), list(expected)),
-                    "char": ca(list(predicted), list(expected))})  # fmt: skip
-    for row in out:
-        for key, value in row.items():
+        row = {}
+        for key, fn in (("exact", em), ("char", ca)):
+            try:
+                value = fn(list(predicted), list(expected))
+            except Exception as exc:  # noqa: BLE001 - reported to the test of this case only
+                row[key], row[f"{key}_type"] = None, "error: " + _describe(exc)
+                continue
+            row[f"{key}_type"] = type(value).__name__
             if isinstance(value, torch.Tensor) and value.numel() == 1:
+                value = value.item()
+            try:
                 row[key] = float(value)
-            elif not isinstance(value, (int, float)):
-                raise ProbeFailure(f"the metrics should return a float, got {type(value).__name__}")
+            except (TypeError, ValueError):
+                row[key] = None
+        out.append(row)
     return out

@@ -172,12 +172,13 @@ def beam_search(model, src, src_lengths, beam_width=5, max_length=10):
 
 
 def exact_match(predicted, expected):
-    return sum(p == e for p, e in zip(predicted, expected)) / len(expected)
+    return sum(p == e for p, e in zip(predicted, expected)) / len(expected) if expected else 0.0
 
 
 def char_accuracy(predicted, expected):
     agree = sum(sum(a == b for a, b in zip(p, e)) for p, e in zip(predicted, expected))
-    return agree / sum(max(len(p), len(e)) for p, e in zip(predicted, expected))
+    total = sum(max(len(p), len(e)) for p, e in zip(predicted, expected))
+    return agree / total if total else 0.0
 
 
 class ScriptedSeq2Seq(nn.Module):
@@ -254,3 +255,98 @@ DIGIT_ZERO = TARGET_VOCAB.index("0")
 
 def _digit(k: int) -> int:
     return TARGET_VOCAB.index(str(k % 10))
+
+
+class RecordingSeq2Seq(nn.Module):
+    """A stand-in seq2seq 'model' for greedy_decode that records everything it is fed.
+
+    ``script[b]`` is what column b's decoder answers, one character of TARGET_VOCAB per step
+    (e.g. "407$9": the digits 4 0 7, then EOS, then 9 for ever after: the last character repeats
+    once the script runs out). The state is (h, c), each (1, B, 2): h = (column, steps taken),
+    c = (steps taken, column), so that the decoder knows which column each position holds even
+    if the caller slices finished columns away, and counts steps only if the state is carried.
+    The logits are raw scores (some negative, not normalised) with the scripted token highest.
+    Logs, as plain data: every encoder call (were src and src_lengths the ones given; mode;
+    autograd on?) and every decoder call (the tokens fed, their shape and dtype, the column and
+    step each position's state says, mode, autograd).
+    """
+
+    MAX_CALLS = 300
+
+    def __init__(self, script, src, src_lengths):
+        super().__init__()
+        self.script = [str(s) for s in script]
+        self.given = (src.clone(), src_lengths.clone())
+        self.encoder_log: list[dict] = []
+        self.decoder_log: list[dict] = []
+        self.dummy = nn.Parameter(torch.zeros(1))  # so that .parameters() is not empty
+        self.encoder = _RecordingEncoder(self)
+        self.decoder = _RecordingDecoder(self)
+
+    def answer(self, column: int, step: int) -> int:
+        text = self.script[column]
+        return TARGET_VOCAB.index(text[min(step, len(text) - 1)])
+
+    def forward(self, *args, **kwargs):
+        raise RuntimeError("greedy_decode should call model.encoder and model.decoder")
+
+
+class _RecordingEncoder(nn.Module):
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = [owner]  # a list, so the owner is not registered as a submodule
+
+    def forward(self, src, src_lengths):
+        owner = self.owner[0]
+        src_given, lengths_given = owner.given
+        same = (isinstance(src, torch.Tensor) and src.shape == src_given.shape
+                and bool((src == src_given).all()))  # fmt: skip
+        same_lengths = (isinstance(src_lengths, torch.Tensor)
+                        and src_lengths.shape == lengths_given.shape
+                        and bool((src_lengths == lengths_given).all()))  # fmt: skip
+        owner.encoder_log.append(
+            {
+                "src": same,
+                "src_lengths": same_lengths,
+                "training": self.training,
+                "grad": torch.is_grad_enabled(),
+            }
+        )
+        B = src_given.shape[1]
+        columns = torch.arange(B, dtype=torch.float)
+        h = torch.stack([columns, torch.zeros(B)], -1).unsqueeze(0)
+        c = torch.stack([torch.zeros(B), columns], -1).unsqueeze(0)
+        return torch.zeros(src_given.shape[0], B, 2), (h, c)
+
+
+class _RecordingDecoder(nn.Module):
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = [owner]
+
+    def forward(self, tokens, state):
+        owner = self.owner[0]
+        if len(owner.decoder_log) >= owner.MAX_CALLS:
+            raise RuntimeError(f"decoding still running after {owner.MAX_CALLS} decoder calls")
+        if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
+            raise RuntimeError(
+                "model.decoder should be fed a (1, B) tensor of token ids, got "
+                f"{tuple(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens)}"
+            )
+        h, c = state
+        columns = [int(round(float(v))) for v in h[0, :, 0]]
+        steps_h = [int(round(float(v))) for v in h[0, :, 1]]
+        steps_c = [int(round(float(v))) for v in c[0, :, 0]]
+        owner.decoder_log.append({
+            "tokens": tokens.tolist(), "shape": list(tokens.shape), "dtype": str(tokens.dtype),
+            "columns": columns, "steps_h": steps_h, "steps_c": steps_c,
+            "training": self.training, "grad": torch.is_grad_enabled(),
+        })  # fmt: skip
+        T, B = tokens.shape
+        logits = torch.linspace(-4.0, -1.0, len(TARGET_VOCAB)).repeat(T, B, 1)  # (T, B, V)
+        for b, (column, step) in enumerate(zip(columns, steps_c)):
+            for t in range(T):
+                logits[t, b, owner.answer(column, step + t)] = 2.5
+        step = torch.full((1, B, 1), float(T))
+        return logits, (h + torch.cat([torch.zeros_like(step), step], -1),
+                        c + torch.cat([step, torch.zeros_like(step)], -1))  # fmt: skip
