@@ -39,6 +39,7 @@ MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 TRIAGE_FILE = "equivalent_mutants.yml"
 REFERENCE = "reference"  # the unchanged solution, graded alongside: it must get full marks
 CORPUS_PREFIXES = {"mistake_": "mistake", "alt_": "alternative"}
+TIME_LIMIT = "did not finish within"  # the grader's words for a test or grading out of time
 
 
 class MutantsError(RuntimeError):
@@ -67,6 +68,8 @@ class Mutant:
     verdict: str = ""  # killed | survived | collateral | could_not_run | full_marks | lost_points
     lost: dict[str, float] = field(default_factory=dict)  # problem -> points lost
     collateral: list[str] = field(default_factory=list)
+    timed_out: list[str] = field(default_factory=list)  # problems with a time-limit failure
+    regraded: bool = False  # graded a second time after a time-limit failure
     triage: str | None = None
     error: str = ""
 
@@ -287,6 +290,9 @@ def classify(mutant: Mutant, results: dict) -> None:
         mutant.verdict, mutant.error = "could_not_run", results.get("output", "")
         return
     problems = extra.get("problems", {})
+    mutant.timed_out = sorted(
+        {t["extra_data"]["problem"] for t in results.get("tests", []) if _timed_out(t)}
+    )
     mutant.lost = {
         name: round(p["max_score"] - p["score"], 6)
         for name, p in problems.items()
@@ -302,6 +308,17 @@ def classify(mutant: Mutant, results: dict) -> None:
         mutant.verdict = "collateral"
     else:
         mutant.verdict = "survived"
+
+
+def _timed_out(test: dict) -> bool:
+    return test.get("status") == "failed" and TIME_LIMIT in test.get("output", "")
+
+
+def needs_regrading(results: dict) -> bool:
+    """A time-limit failure may be the machine's load rather than the code: grade it again."""
+    if results.get("extra_data", {}).get("status") == "error":
+        return TIME_LIMIT in results.get("output", "")
+    return any(_timed_out(t) for t in results.get("tests", []))
 
 
 @dataclass
@@ -453,6 +470,8 @@ def markdown_report(report: dict, mutants: list[Mutant], assignment: Assignment)
             if m.lost:
                 lost = ", ".join(f"{p} -{v:g}" for p, v in sorted(m.lost.items()))
                 lines.append(f"Points lost: {lost}")
+            if m.timed_out:
+                lines.append(f"Time-limit failures in: {', '.join(m.timed_out)} (graded twice)")
             if m.error:
                 lines.append(f"Grader: {m.error}")
             lines += ["", "```diff", m.diff, "```", ""]
@@ -505,16 +524,16 @@ def run(
     with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
         submitted = Path(tmp) / "submitted"
         write_submissions(assignment, mutants, submitted)
-        rows = dict(
-            grade_batch(
-                assignment,
-                submitted,
-                out / "batch",
-                config_path=config_path,
-                jobs=jobs,
-                force=force,
-            )  # fmt: skip
-        )
+        grade = dict(config_path=config_path, jobs=jobs, force=force)
+        rows = dict(grade_batch(assignment, submitted, out / "batch", **grade))
+        again = [m for m in mutants if needs_regrading(rows[m.id])]
+        if again:  # once more, in a folder of their own (its results are cached as well)
+            retry = Path(tmp) / "retry"
+            for m in again:
+                (retry / m.id).parent.mkdir(parents=True, exist_ok=True)
+                (submitted / m.id).rename(retry / m.id)
+                m.regraded = True
+            rows.update(grade_batch(assignment, retry, out / "regraded", **grade))
     for m in mutants:
         classify(m, rows[m.id])
     outcome = judge(mutants, triage, all_ids)
@@ -578,6 +597,9 @@ def _print_summary(report: dict, mutants: list[Mutant], assignment: Assignment, 
         print(f"stale triage entry (matches no mutant): {s}")
     for s in report["triaged_but_killed"]:
         print(f"triaged as equivalent but killed: {s}")
+    by_time = [m.id for m in mutants if m.verdict == "killed" and set(m.lost) <= set(m.timed_out)]
+    if by_time:
+        print(f"{len(by_time)} killed only by time-limit failures (twice): {', '.join(by_time)}")
     for f in report["failures"]:
         print(f"FAIL {f}")
     print(f"\n{report['seconds']:.0f} s, -j {report['jobs']}; report: {out / 'mutants.md'}, "

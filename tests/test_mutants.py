@@ -324,8 +324,13 @@ def test_corpus_reads_mistakes_and_alternatives(assignment):
 # --------------------------------------------------------------------------- triage, exit status
 
 
-def _results(assignment, lost: dict[str, float] | None = None, error: bool = False) -> dict:
+def _results(assignment, lost=None, error=False, timeouts=()) -> dict:
     lost = lost or {}
+    tests = [
+        {"status": "failed", "output": "did not finish within the time limit",
+         "extra_data": {"problem": p}}
+        for p in timeouts
+    ]  # fmt: skip
     problems = {
         p.name: {"score": p.points - lost.get(p.name, 0), "max_score": p.points}
         for p in assignment.problems
@@ -333,7 +338,7 @@ def _results(assignment, lost: dict[str, float] | None = None, error: bool = Fal
     extra = {"problems": problems}
     if error:
         extra["status"] = "error"
-    return {"extra_data": extra, "output": "the grader failed" if error else ""}
+    return {"extra_data": extra, "output": "the grader failed" if error else "", "tests": tests}
 
 
 @pytest.fixture
@@ -344,7 +349,11 @@ def fake_grading(monkeypatch, tmp_path):
 
     def grade_batch(assignment, submitted, out, **kwargs):
         students = sorted(p.name for p in submitted.iterdir())
-        return [(s, verdicts.get(s, _results(assignment))) for s in students]
+        table = verdicts if out.name == "batch" else regraded
+        return [(s, table.get(s, _results(assignment))) for s in students]
+
+    regraded: dict[str, dict] = {}
+    verdicts["regraded"] = regraded
 
     monkeypatch.setattr("autograder.batch.grade_batch", grade_batch)
     triage: dict[str, str] = {}
@@ -446,3 +455,14 @@ def test_one_small_graded_run(tmp_path):
     assert "predict" in proc.stdout and (out / "mutants.md").exists()
     graded = json.loads((out / "batch" / "results" / f"{mutant['id']}.json").read_text())
     assert graded["extra_data"]["problems"]["predict"]["score"] < 4
+
+
+def test_time_limit_failures_are_graded_again(fake_grading):
+    a1, mid, verdicts, triage, run, out = fake_grading
+    verdicts[mid] = _results(a1, {"predict": 1, "train_step": 2}, timeouts=["train_step"])
+    verdicts["regraded"][mid] = _results(a1, {"predict": 1})  # the load had passed
+    assert run(with_corpus=False) == 0
+    (mutant,) = json.loads((out / "mutants.json").read_text())["mutants"]
+    assert mutant["regraded"] and mutant["verdict"] == "killed" and not mutant["collateral"]
+    verdicts["regraded"][mid] = verdicts[mid]  # still out of time: the verdict stands
+    assert run(with_corpus=False) == 1
