@@ -554,6 +554,13 @@ def run(
             kind: _counts([m for m in graded if m.kind == kind])
             for kind in ("generated", "mistake")
         },
+        "problems": {
+            kind: {
+                p.name: _counts([m for m in graded if m.kind == kind and p.name in m.problems])
+                for p in assignment.problems
+            }
+            for kind in ("generated", "mistake")
+        },
         "alternatives": {m.id: _alt_text(m) for m in graded if m.kind == "alternative"},
         "failures": outcome.failures,
         "stale_triage": outcome.stale,
