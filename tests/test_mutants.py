@@ -14,7 +14,7 @@ import pytest
 
 from autograder import mutants as M
 from autograder.config import load_config
-from autograder.mutants_ops import OPERATORS, cell_edits
+from autograder.mutants.operators import OPERATORS, cell_edits
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load_config()

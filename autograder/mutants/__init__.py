@@ -1,7 +1,7 @@
 """`python -m autograder mutants ID`: how many wrong programs do the hidden suites catch?
 
 Every mutant is the solution with ONE change in ONE answer cell (made by the operators in
-autograder/mutants_ops.py), or a hand-written example from examples/variants/<suite>.py
+autograder/mutants/operators.py), or a hand-written example from examples/variants/<suite>.py
 (`mistake_*` must lose points, `alt_*` must keep full marks). Each becomes a submission (the
 released notebook, every answer cell filled from the solution, the changed cell in place) and
 the whole set is graded by the parallel batch path. A mutant is
@@ -33,7 +33,7 @@ from pathlib import Path
 import yaml
 
 from autograder.config import REPO_ROOT, Assignment
-from autograder.mutants_ops import OPERATORS, cell_edits
+from autograder.mutants.operators import OPERATORS, cell_edits
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 TRIAGE_FILE = "equivalent_mutants.yml"
