@@ -147,8 +147,11 @@ class Cell:
         prefix = first[: old.col_offset].decode()
         suffix = last[old.end_col_offset :].decode()
         text = ast.unparse(new)
+        original = ast.get_source_segment(self.source, old) or ""
+        if isinstance(new, ast.Constant) and isinstance(new.value, str) and original[:1] == '"':
+            text = '"' + text[1:-1] + '"' if '"' not in text[1:-1] else text  # keep the quotes
         candidates = [text, f"({text})"]
-        if text.startswith("(") and not ast.get_source_segment(self.source, old).startswith("("):
+        if text.startswith("(") and not original.startswith("("):
             candidates.insert(0, text[1:-1])
         want = ast.dump(self.tree)
         for candidate in candidates:
@@ -426,15 +429,13 @@ def _other_dim(value: int) -> int:
 def op_reduction(site: Site) -> Iterator[ast.expr]:
     """reduction="mean" <-> "sum"; x.mean() <-> x.sum(); torch.mean <-> torch.sum."""
     node = site.node
+    swap = {"mean": "sum", "sum": "mean"}
+    if isinstance(site.parent, ast.keyword) and site.parent.arg == "reduction":
+        if isinstance(node, ast.Constant) and node.value in swap:
+            yield ast.Constant(swap[node.value])
+        return
     if not isinstance(node, ast.Call):
         return
-    swap = {"mean": "sum", "sum": "mean"}
-    for i, kw in enumerate(node.keywords):
-        if kw.arg == "reduction" and isinstance(kw.value, ast.Constant):
-            if kw.value.value in swap:
-                new = copy.deepcopy(node)
-                new.keywords[i].value = ast.Constant(swap[kw.value.value])
-                yield new
     if isinstance(node.func, ast.Attribute) and node.func.attr in swap:
         new = copy.deepcopy(node)
         new.func.attr = swap[node.func.attr]
