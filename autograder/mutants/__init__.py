@@ -265,7 +265,10 @@ def write_submissions(assignment: Assignment, mutants: list[Mutant], submitted: 
     for mutant in mutants:
         nb = json.loads(released)
         variant = ex.Variant(mutant.about, edits=mutant.edits)
-        ex._fill(nb, answers, variant, mutant.id)
+        try:
+            ex._fill(nb, answers, variant, mutant.id)
+        except SystemExit as exc:  # make_examples' way of saying an edit does not apply
+            raise MutantsError(str(exc)) from None
         if not mutant.diff and mutant.kind != REFERENCE:
             filled = {_grade_id(c): c["source"] for c in nb["cells"] if _grade_id(c) in answers}
             mutant.diff = "\n".join(
