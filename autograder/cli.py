@@ -67,6 +67,24 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("notebooks", type=Path, nargs="+")
     k.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
 
+    m = sub.add_parser("mutants", help="measure the hidden suite with mutants of the solution",
+                       description="Grade one-change mutants of the solution's answer cells and "
+                       "the hand-written mistakes/alternatives of examples/variants; report per "
+                       "problem what was killed, survived, lost points elsewhere or could not "
+                       "run. Exits 1 on an untriaged survivor, a collateral loss, an "
+                       "alternative below full marks or a mutant that could not run. "
+                       "See docs/mutants.md.")  # fmt: skip
+    m.add_argument("assignment")
+    m.add_argument("--out", type=Path, help="default: graded/mutants/<assignment>")
+    m.add_argument("-j", "--jobs", type=int, default=2, help="submissions graded at once")
+    m.add_argument("--limit", type=int, help="grade at most N generated mutants (spread evenly)")
+    m.add_argument("--operators", help="comma-separated operators (default: all)")
+    m.add_argument("--cells", help="comma-separated answer cells, e.g. predict_answer or predict")
+    m.add_argument("--no-corpus", action="store_true", help="skip examples/variants mistake_/alt_")
+    m.add_argument("--list", action="store_true", help="print the mutants and their diffs only")
+    m.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    m.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="grading.yml path")
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -88,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.nbgrader_bridge import check_notebooks
 
             return check_notebooks(args.notebooks)
+        if args.command == "mutants":
+            from autograder.mutants import main as mutants_main
+
+            return mutants_main(config.assignment(args.assignment), args, argv)
         if args.command == "examples":
             status = 0
             for assignment in config.assignments.values():
