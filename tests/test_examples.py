@@ -115,8 +115,8 @@ def test_every_mistake_stays_inside_one_problem():
 
 def test_there_are_enough_mistakes_and_alternatives():
     for variants in make_examples.VARIANTS.values():
-        assert sum(s.startswith("mistake_") for s in variants) >= 8
-        assert sum(s.startswith("alt_") and not v.fails for s, v in variants.items()) >= 3
+        assert sum(s.startswith("mistake_") for s in variants) >= 25
+        assert sum(s.startswith("alt_") and not v.fails for s, v in variants.items()) >= 5
 
 
 @pytest.mark.parametrize("assignment", by_assignment(ASSIGNMENTS, ASSIGNMENTS))
