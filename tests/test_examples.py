@@ -9,6 +9,7 @@ marks, the stub gets 0, and every typical mistake loses exactly the tests of its
 from __future__ import annotations
 
 import csv
+import fcntl
 import importlib.util
 import json
 import os
@@ -62,22 +63,26 @@ def _batch(assignment: str, out) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-_GRADED: dict[str, tuple] = {}
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """graded(assignment) -> (output folder, {student: results}, stdout) from one batch run of
-    that assignment's examples, made on first use."""
+    that assignment's examples, made on first use and shared by pytest-xdist's workers (the
+    first to need it grades, under a lock; the others read its results)."""
+    base = tmp_path_factory.getbasetemp()  # under xdist: this run's folder per worker
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "graded-examples"
+    shared.mkdir(exist_ok=True)
 
     def get(assignment: str) -> tuple:
-        if assignment not in _GRADED:
-            out = tmp_path_factory.mktemp("graded") / assignment
-            proc = _batch(assignment, out)
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
-            _GRADED[assignment] = (out, results, proc.stdout)
-        return _GRADED[assignment]
+        out = shared / assignment
+        with open(shared / f"{assignment}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            stdout_file = shared / f"{assignment}.stdout"
+            if not stdout_file.exists():
+                proc = _batch(assignment, out)
+                assert proc.returncode == 0, proc.stderr[-3000:]
+                stdout_file.write_text(proc.stdout)
+        results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+        return out, results, stdout_file.read_text()
 
     return get
 
