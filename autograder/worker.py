@@ -85,12 +85,11 @@ def main() -> None:
             if request["suite"] not in TESTED:
                 TESTED[request["suite"]] = probing.tested_names(probes)
             header, payload, pid = run_in_child(request, conf)
+            # Reply only once everything the probe started is gone: when the grader reads the
+            # reply, nothing of the probe runs any more (replying first raced tests of that).
+            _reap(pid)
             wire.write_frame(proto_out, wire.dumps(header))
             wire.write_frame(proto_out, payload)
-            proto_out.flush()
-            # The grader checks the reply while the child's teardown finishes here; the next
-            # probe starts only once everything this one started is gone.
-            _reap(pid)
     finally:
         conf.close()
 

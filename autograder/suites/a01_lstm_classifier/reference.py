@@ -15,6 +15,7 @@ LANGUAGES = [
     "Arabic", "Chinese", "Dutch", "English", "French", "German", "Greek",
     "Irish", "Italian", "Japanese", "Polish", "Russian", "Spanish",
 ]  # fmt: skip
+N_LANGUAGES = len(LANGUAGES)
 
 
 def name_to_tensor(name: str) -> torch.Tensor:
@@ -30,9 +31,7 @@ def names_to_batch(names: list[str]) -> PackedSequence:
 
 
 class ReferenceClassifier(nn.Module):
-    def __init__(
-        self, n_letters: int = N_LETTERS, hidden_size: int = 128, n_languages: int = len(LANGUAGES)
-    ):
+    def __init__(self, n_letters=N_LETTERS, hidden_size=128, n_languages=N_LANGUAGES):
         super().__init__()
         self.lstm = nn.LSTM(n_letters, hidden_size)
         self.fc = nn.Linear(hidden_size, n_languages)
