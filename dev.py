@@ -56,10 +56,10 @@ def main() -> None:
         run([PY, "-m", "ruff", "format", "--check", "."], env=env)
         args = sys.argv[2:]
         if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
-            # Independent test modules in parallel (pytest-xdist); a module stays on one worker
-            # (tests/conftest.py), so a module-scoped batch grades once.
+            # Tests in parallel (pytest-xdist); tests/conftest.py groups them so that a
+            # module-scoped batch grades once, and starts the longest groups first.
             jobs = min(4, os.cpu_count() or 1)
-            args = ["-n", str(jobs), "--dist", "loadgroup", *args]
+            args = ["-n", str(jobs), "--dist", "loadscope", *args]
         run([PY, "-m", "pytest", *args], env=env)
 
 

@@ -9,7 +9,6 @@ marks, the stub gets 0, and every typical mistake loses exactly the tests of its
 from __future__ import annotations
 
 import csv
-import fcntl
 import importlib.util
 import json
 import os
@@ -34,17 +33,6 @@ ASSIGNMENTS = list(make_examples.VARIANTS)
 JOBS = 2 * (os.cpu_count() or 1)
 
 
-def by_assignment(cases: list, ids: list[str]) -> list:
-    """Parameters grouped per assignment for pytest-xdist: one worker grades an assignment's
-    examples once, and the tests that read those results run on that worker."""
-    params = []
-    for case, case_id in zip(cases, ids):
-        values = case if isinstance(case, tuple) else (case,)
-        group = pytest.mark.xdist_group(f"examples-{values[0]}")
-        params.append(pytest.param(*values, id=case_id, marks=group))
-    return params
-
-
 def test_examples_are_in_sync_with_the_notebooks():
     """examples/submitted is exactly what make_examples.py builds from the current notebooks."""
     proc = subprocess.run(
@@ -66,30 +54,24 @@ def _batch(assignment: str, out) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """graded(assignment) -> (output folder, {student: results}, stdout) from one batch run of
-    that assignment's examples, made on first use and shared by pytest-xdist's workers (the
-    first to need it grades, under a lock; the others read its results)."""
-    base = tmp_path_factory.getbasetemp()  # under xdist: this run's folder per worker
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "graded-examples"
-    shared.mkdir(exist_ok=True)
+    that assignment's examples, made on first use. Under pytest-xdist an assignment's tests are
+    one group (tests/conftest.py), so each assignment is graded once."""
+    done = {}
 
     def get(assignment: str) -> tuple:
-        out = shared / assignment
-        with open(shared / f"{assignment}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            stdout_file = shared / f"{assignment}.stdout"
-            if not stdout_file.exists():
-                proc = _batch(assignment, out)
-                assert proc.returncode == 0, proc.stderr[-3000:]
-                stdout_file.write_text(proc.stdout)
+        if assignment not in done:
+            out = tmp_path_factory.mktemp(f"graded-{assignment}")
+            proc = _batch(assignment, out)
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            done[assignment] = out, proc.stdout
+        out, stdout = done[assignment]
         results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
-        return out, results, stdout_file.read_text()
+        return out, results, stdout
 
     return get
 
 
-@pytest.mark.parametrize(
-    "assignment, student", by_assignment(CASES, [f"{a}/{s}" for a, s in CASES])
-)
+@pytest.mark.parametrize("assignment, student", CASES, ids=[f"{a}/{s}" for a, s in CASES])
 def test_example_fails_exactly_the_declared_tests(graded, assignment, student):
     variant = make_examples.VARIANTS[assignment][student]
     results = graded(assignment)[1][student]
@@ -124,7 +106,7 @@ def test_there_are_enough_mistakes_and_alternatives():
         assert sum(s.startswith("alt_") and not v.fails for s, v in variants.items()) >= 5
 
 
-@pytest.mark.parametrize("assignment", by_assignment(ASSIGNMENTS, ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_batch_writes_csv_table_and_feedback(graded, assignment):
     out, results, stdout = graded(assignment)
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -172,7 +154,7 @@ def _own_code(student: str, assignment: str) -> str:
         return ""  # no notebook, or not one: nothing of it can be quoted
 
 
-@pytest.mark.parametrize("assignment", by_assignment(ASSIGNMENTS, ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_feedback_reveals_no_hidden_test_code(graded, assignment):
     secrets = hidden_suite_secrets()
     checked = 0
@@ -187,10 +169,9 @@ def test_feedback_reveals_no_hidden_test_code(graded, assignment):
     assert checked == expected, "expected feedback for every example"
 
 
-@pytest.mark.xdist_group("examples-01_lstm_classifier")
-def test_regrading_is_deterministic_and_resumable(graded, tmp_path):
+@pytest.mark.parametrize("assignment", ["01_lstm_classifier"])
+def test_regrading_is_deterministic_and_resumable(graded, tmp_path, assignment):
     """A re-run regrades only what has no result yet (as after a kill), to the same verdicts."""
-    assignment = "01_lstm_classifier"
     out, first, _ = graded(assignment)
     copy = tmp_path / "out"
     subprocess.run(["cp", "-r", str(out), str(copy)], check=True)

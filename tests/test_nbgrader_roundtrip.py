@@ -1,4 +1,4 @@
-"""Real `nbgrader autograde` through the bridge: the same points as `python -m autograder grade`.
+"""Real `nbgrader autograde` through the bridge: the same points as `python -m autograder batch`.
 
 One throw-away course (nbgrader_config.py, solutions/, its own gradebook) is released with
 `nbgrader generate_assignment`, receives example submissions of assignment 1 in nbgrader's
@@ -50,7 +50,7 @@ class Course:
     root: Path
     env: dict
     autograde: subprocess.CompletedProcess
-    ours: dict  # student -> results of `python -m autograder grade`
+    ours: dict  # student -> results of `python -m autograder batch`
 
     @property
     def db_url(self) -> str:
@@ -104,19 +104,14 @@ def _build(root: Path) -> Course:
 
 
 def _grade_each(submitted: Path, out: Path) -> dict:
-    """student -> results of `python -m autograder grade` on their notebook."""
-    results = {}
-    for student in STUDENTS:
-        notebook = submitted / student / ASSIGNMENT.id / ASSIGNMENT.notebook
-        path = out / f"{student}.json"
-        proc = subprocess.run(
-            [sys.executable, "-m", "autograder", "grade", str(notebook),
-             "--assignment", ASSIGNMENT.id, "--json", str(path)],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        results[student] = json.loads(path.read_text())
-    return results
+    """student -> results of `python -m autograder batch` on the same submitted/ folder."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "batch", ASSIGNMENT.id, "--submitted",
+         str(submitted), "--out", str(out), "-j", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {s: json.loads((out / "results" / f"{s}.json").read_text()) for s in STUDENTS}
 
 
 def _make_gradebook_stale(db_url: str, release: Path) -> None:

@@ -15,7 +15,9 @@ SEEDS = [suite.SEED, *range(20)]  # the hidden tests use suite.SEED; margins hol
 
 def _exact_after_training(ns: dict, seed: int) -> float:
     pairs = ref.easy_pairs()
-    got = probes.learn_easy_pairs(ns, seed, pairs, 200, 32, 0.01, 64)
+    got = probes.learn_easy_pairs(
+        ns, seed, pairs, suite.LEARN_STEPS, suite.LEARN_BATCH, suite.LEARN_LR, suite.LEARN_HIDDEN
+    )
     return ref.exact_match(got["decoded"], [d for _, d in pairs])
 
 
@@ -27,8 +29,8 @@ def test_easy_pairs_are_the_dataset_rows_below_100():
 
 
 def test_a_correct_model_learns_the_easy_pairs_on_every_seed_tried():
-    """test_model_learns_easy_pairs asks for >= 90 % exact match on 0-99 after 200 steps; a
-    correct Seq2Seq gets at least 97 % on each of 21 seeds."""
+    """test_model_learns_easy_pairs asks for >= 90 % exact match on 0-99 after 100 steps; a
+    correct Seq2Seq gets at least 97 % on each of 21 seeds (measured: 100 % on all)."""
     worst = min(_exact_after_training({"Seq2Seq": ref.Seq2Seq}, s) for s in SEEDS)
     assert worst >= 0.97, worst
 
@@ -42,12 +44,13 @@ def test_a_decoder_that_ignores_the_encoder_cannot_learn_them():
 
 
 def test_correct_training_more_than_halves_the_loss_on_every_seed_tried():
-    """test_training_reduces_loss asks that the mean loss of the last 10 of 120 steps be below
-    half that of the first 10; a correct train_step gets below a quarter on each of 21 seeds."""
+    """test_training_reduces_loss asks that the mean loss of the last 10 of 60 steps be below
+    half that of the first 10; a correct train_step gets below a quarter on each of 21 seeds
+    (measured: 0.05 at worst)."""
     worst = 0.0
     for seed in SEEDS:
         losses = probes.training_run({"train_step": ref.train_step}, seed, ref.easy_pairs(),
-                                     120, 32, 0.01)  # fmt: skip
+                                     suite.RUN_STEPS, suite.RUN_BATCH, suite.RUN_LR)  # fmt: skip
         worst = max(worst, sum(losses[-10:]) / sum(losses[:10]))
     assert worst < 0.25, worst
 

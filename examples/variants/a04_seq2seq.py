@@ -16,7 +16,8 @@ ENCODER = (
     "test_gradients_reach_the_encoder",
 )  # fmt: skip
 SEQ2SEQ = (
-    "test_logits_shape", "test_decoder_computes_raw_scores_from_the_given_state",
+    "test_logits_shape", "test_seq2seq_builds_its_parts_with_the_given_sizes",
+    "test_decoder_computes_raw_scores_from_the_given_state",
     "test_decoder_starts_from_the_encoder_state",
     "test_teacher_forcing_feeds_tgt_in_from_the_encoder_state",
     "test_gradients_flow_from_the_decoder_into_the_encoder", "test_decoder_is_causal",
@@ -78,6 +79,17 @@ A4_VARIANTS = {
             "test_gradients_flow_from_the_decoder_into_the_encoder",
             "test_model_learns_easy_pairs",
         ),
+    ),
+    "mistake_seq2seq_sizes_mixed_up": Variant(
+        "Seq2Seq builds its Decoder with hidden_size as the embedding size",
+        edits=(
+            (
+                A4_ANSWERS[3],
+                "self.decoder = Decoder(target_vocab_size, embedding_dim, hidden_size)",
+                "self.decoder = Decoder(target_vocab_size, hidden_size, hidden_size)",
+            ),
+        ),  # fmt: skip
+        fails=("test_seq2seq_builds_its_parts_with_the_given_sizes",),
     ),
     "mistake_eos_never_appended": Variant(
         "make_batch forgets the EOS at the end of tgt_out",
@@ -166,7 +178,9 @@ A4_VARIANTS = {
                 "        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)\n",
             ),
         ),  # fmt: skip
-        fails=SEQ2SEQ,
+        fails=tuple(
+            t for t in SEQ2SEQ if t != "test_seq2seq_builds_its_parts_with_the_given_sizes"
+        ),
     ),
     "mistake_packing_enforce_sorted": Variant(
         "packs with enforce_sorted=True, which fails on batches not sorted by length",
@@ -390,6 +404,7 @@ A4_VARIANTS = {
             "test_decoder_computes_raw_scores_from_the_given_state",
             "test_teacher_forcing_feeds_tgt_in_from_the_encoder_state",
             "test_gradients_flow_from_the_decoder_into_the_encoder",
+            "test_model_learns_easy_pairs",  # cross-entropy on probabilities learns too slowly
         ),  # fmt: skip
     ),
     "mistake_decoder_returns_initial_state": Variant(

@@ -740,23 +740,26 @@ def test_train_step_runs_one_forward_backward_step(sub):
     assert fed[0]["grad_enabled"], "train_step ran the model with gradients switched off"
 
 
-TRAIN = ref.sample_examples(31, 200, 60, 120)
+TRAIN = ref.sample_examples(31, 200, 40, 80)  # short sequences: a step costs ~10 ms
 VAL = ref.sample_examples(32, 40)
+# The training budget; tests/test_suite_a02_margins.py checks its margin over 20 seeds.
+TRAIN_STEPS, TRAIN_BATCH, TRAIN_HIDDEN, TRAIN_LR = 40, 16, 16, 2e-2
 
 
 def test_training_beats_the_context_free_rule(sub):
-    """60 train_step calls make a bidirectional tagger clearly beat the one-base rule"""
+    """40 train_step calls make a bidirectional tagger clearly beat the one-base rule"""
     got = sub.probe(
-        "train_and_evaluate", seed=SEED, hidden=16, train=TRAIN, val=VAL, steps=60,
-        batch_size=16, lr=1e-2,
+        "train_and_evaluate", seed=SEED, hidden=TRAIN_HIDDEN, train=TRAIN, val=VAL,
+        steps=TRAIN_STEPS, batch_size=TRAIN_BATCH, lr=TRAIN_LR,
     )  # fmt: skip
     bases, tags, lengths = ref.make_batch(VAL)
     logits = _tensor(got["logits"], "logits")
     assert logits.shape[:2] == bases.shape, "wrong logits shape"
     accuracy = ref.masked_accuracy(logits, tags, lengths)
-    floor = ref.context_free_accuracy(VAL)  # 65 %; a correct train_step reaches 86-89 %
+    floor = ref.context_free_accuracy(VAL)  # 65 %; a correct train_step reaches 84-86 %
     assert accuracy > floor + 0.08, (
-        f"after 60 train_step calls (Adam, lr 1e-2, batches of 16) the tagger reaches "
+        f"after {TRAIN_STEPS} train_step calls (Adam, lr {TRAIN_LR:g}, batches of "
+        f"{TRAIN_BATCH}) the tagger reaches "
         f"{accuracy:.1%} per-base accuracy; a correct train_step gets well above the "
         f"{floor:.1%} of the one-base rule"
     )

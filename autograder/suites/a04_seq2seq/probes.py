@@ -159,6 +159,13 @@ def _make_seq2seq(ns, seed, embedding_dim, hidden):
     return model
 
 
+def seq2seq_sizes(ns, seed, embedding_dim, hidden):
+    """The shapes of the student's Seq2Seq parameters (with the reference Encoder), by name."""
+    use_reference(ns, Encoder=ref.Encoder)
+    model = _make_seq2seq(ns, seed, embedding_dim, hidden)
+    return {name: list(p.shape) for name, p in model.named_parameters()}
+
+
 def seq2seq_outputs(ns, seed, embedding_dim, hidden, src, src_lengths, tgt_in, changed_from):
     """Teacher-forced logits of the student's Seq2Seq (with the reference Encoder), and what
     they become when the source, the decoder's initial state, the batch or the future of the

@@ -300,6 +300,26 @@ def test_logits_shape(sub):
     )
 
 
+def test_seq2seq_builds_its_parts_with_the_given_sizes(sub):
+    """Seq2Seq(V_s, V_t, embedding_dim, hidden_size) builds Encoder(V_s, embedding_dim,
+    hidden_size) and Decoder(V_t, embedding_dim, hidden_size), with embedding_dim != hidden_size"""
+    got = sub.probe("seq2seq_sizes", seed=SEED, embedding_dim=EMB, hidden=HIDDEN)
+    want = ref.Seq2Seq(len(ref.SOURCE_VOCAB), len(ref.TARGET_VOCAB), EMB, HIDDEN)
+    sizes = {"source_vocab_size": len(ref.SOURCE_VOCAB), "target_vocab_size": len(ref.TARGET_VOCAB),
+             "embedding_dim": EMB, "hidden_size": HIDDEN}  # fmt: skip
+    for (
+        name,
+        p,
+    ) in want.named_parameters():  # the prescribed parts: encoder, decoder.embed/lstm/head
+        shape = got.get(name) if isinstance(got, dict) else None
+        assert shape == list(p.shape), (
+            f"Seq2Seq({', '.join(f'{k}={v}' for k, v in sizes.items())}): {name} has shape "
+            f"{tuple(shape) if shape else 'none (no such parameter)'}, expected {tuple(p.shape)}; "
+            "build Encoder(source_vocab_size, embedding_dim, hidden_size) and "
+            "Decoder(target_vocab_size, embedding_dim, hidden_size) from the arguments"
+        )
+
+
 def test_decoder_starts_from_the_encoder_state(sub):
     """the encoder's final (h, c) initialises the decoder"""
     _, got = _seq2seq_case(sub)
@@ -435,14 +455,20 @@ def test_gradients_flow_from_the_decoder_into_the_encoder(sub):
         )
 
 
+# Training budgets; tests/test_suite_a04_margins.py checks their margins over 21 seeds.
+LEARN_STEPS, LEARN_BATCH, LEARN_LR, LEARN_HIDDEN = 100, 32, 0.02, 32
+RUN_STEPS, RUN_BATCH, RUN_LR = 60, 32, 0.02
+
+
 def test_model_learns_easy_pairs(sub):
     """trained briefly on the numbers 0-99, the model writes them back exactly"""
     pairs = ref.easy_pairs()
-    got = sub.probe("learn_easy_pairs", seed=SEED, pairs=pairs, steps=200, batch_size=32,
-                    lr=0.01, hidden=64)  # fmt: skip
+    got = sub.probe("learn_easy_pairs", seed=SEED, pairs=pairs, steps=LEARN_STEPS,
+                    batch_size=LEARN_BATCH, lr=LEARN_LR, hidden=LEARN_HIDDEN)  # fmt: skip
     exact = ref.exact_match(got["decoded"], [d for _, d in pairs])
     assert exact >= 0.9, (
-        f"after 200 training steps on the numbers 0-99 the model wrote {exact:.0%} of them "
+        f"after {LEARN_STEPS} training steps on the numbers 0-99 the model wrote {exact:.0%} of "
+        "them "
         "exactly (a correct Seq2Seq gets at least 90%): check that the decoder starts from the "
         "encoder's state and that the logits line up with tgt_out"
     )
@@ -618,10 +644,12 @@ def test_train_step_runs_in_training_mode(sub):
 def test_training_reduces_loss(sub):
     """a short seeded run with train_step lowers the training loss"""
     pairs = ref.easy_pairs()
-    losses = sub.probe("training_run", seed=SEED, pairs=pairs, steps=120, batch_size=32, lr=0.01)
+    losses = sub.probe("training_run", seed=SEED, pairs=pairs, steps=RUN_STEPS,
+                       batch_size=RUN_BATCH, lr=RUN_LR)  # fmt: skip
     first, last = sum(losses[:10]) / 10, sum(losses[-10:]) / 10
     assert last < 0.5 * first, (
-        f"over 120 steps the mean training loss went from {first:.3f} to {last:.3f}; correct "
+        f"over {RUN_STEPS} steps the mean training loss went from {first:.3f} to {last:.3f}; "
+        "correct "
         "steps at least halve it"
     )
 
