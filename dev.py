@@ -3,6 +3,7 @@
 
     python3 dev.py examples   # set up .venv, grade the bundled example submissions, print scores
     python3 dev.py test       # set up .venv, lint, run the whole test suite
+    python3 dev.py setup      # only set up .venv (.ci/run does this while it installs a browser)
 
 Setup is idempotent: the virtual environment is (re)installed only when pyproject.toml changed.
 """
@@ -44,10 +45,12 @@ def run(cmd: list, **kwargs) -> None:
 
 
 def main() -> None:
-    commands = {"examples", "test"}
+    commands = {"examples", "test", "setup"}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     setup()
+    if sys.argv[1] == "setup":
+        return
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if sys.argv[1] == "examples":
         run([PY, "-m", "autograder", "examples", *sys.argv[2:]], env=env)

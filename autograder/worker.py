@@ -84,6 +84,7 @@ def main() -> None:
             probes = importlib.import_module(f"autograder.suites.{request['suite']}.probes")
             if request["suite"] not in TESTED:
                 TESTED[request["suite"]] = probing.tested_names(probes)
+            request["compiled"] = _compiled(request["program"])
             header, payload, pid = run_in_child(request, conf)
             # Reply only once everything the probe started is gone: when the grader reads the
             # reply, nothing of the probe runs any more (replying first raced tests of that).
@@ -248,7 +249,7 @@ def _child(request: dict, result_fd: int, out_fd: int, conf: jail.Confinement) -
         del suite_modules
         _forget_suites()
         linecache.clearcache()  # no source lines of the grader's files stay in memory
-        ns, load_errors = load_program(request["program"])
+        ns, load_errors = load_program(request["program"], request.get("compiled"))
         torch.set_num_threads(1)  # whatever the submission asked for at import time
         _seed(seed, torch)
         value = probe(ns, **request["kwargs"])
@@ -303,18 +304,52 @@ def _seed(seed: int, torch) -> None:
         sys.modules["numpy"].random.seed(seed)
 
 
-def load_program(snippets: list[dict]) -> tuple[dict, list[str]]:
-    """Run the kept top-level statements one by one; a failing one does not stop the rest."""
+# The last program compiled by the server: a submission's probes all load the same program.
+_LAST_COMPILED: tuple[tuple, list[list]] | None = None
+
+
+def _compiled(snippets: list[dict]) -> list[list]:
+    """Each kept statement compiled once here, in the server, for all the probes of a
+    submission (parsing and compiling were most of a child's loading time); None where it
+    fails, and the child compiles that one itself, reporting the error as before. Compiling
+    runs none of the code."""
+    global _LAST_COMPILED
+    key = tuple((s["filename"], s["source"], tuple(s["keep"])) for s in snippets)
+    if _LAST_COMPILED is not None and _LAST_COMPILED[0] == key:
+        return _LAST_COMPILED[1]
+    compiled = []
+    for snip in snippets:
+        codes = [None] * len(snip["keep"])
+        try:
+            tree = ast.parse(snip["source"], filename=snip["filename"])
+            for k, i in enumerate(snip["keep"]):
+                module = ast.Module(body=[tree.body[i]], type_ignores=[])
+                codes[k] = compile(module, snip["filename"], "exec")
+        except Exception:  # noqa: BLE001 - the child meets the same error and reports it
+            pass
+        compiled.append(codes)
+    _LAST_COMPILED = key, compiled
+    return compiled
+
+
+def load_program(
+    snippets: list[dict], compiled: list[list] | None = None
+) -> tuple[dict, list[str]]:
+    """Run the kept top-level statements one by one; a failing one does not stop the rest.
+    ``compiled``: the statements' code objects made by the server (None: compile here)."""
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     errors = []
-    for snip in snippets:
+    for n, snip in enumerate(snippets):
         filename, source = snip["filename"], snip["source"]
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        tree = ast.parse(source, filename=filename)
-        for i in snip["keep"]:
-            node = tree.body[i]
+        codes = compiled[n] if compiled is not None else [None] * len(snip["keep"])
+        tree = None if all(codes) else ast.parse(source, filename=filename)
+        for i, code in zip(snip["keep"], codes):
             try:
-                code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+                if code is None:
+                    code = compile(
+                        ast.Module(body=[tree.body[i]], type_ignores=[]), filename, "exec"
+                    )
                 exec(code, ns)
             except Exception as exc:  # noqa: BLE001
                 errors.append(describe_exception(exc))
