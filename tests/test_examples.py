@@ -42,11 +42,11 @@ def test_examples_are_in_sync_with_the_notebooks():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def _batch(assignment: str, out) -> subprocess.CompletedProcess:
+def _batch(assignment: str, out, jobs: int = JOBS) -> subprocess.CompletedProcess:
     """The real CLI over examples/submitted."""
     return subprocess.run(
         [sys.executable, "-m", "autograder", "batch", assignment, "--submitted",
-         str(ROOT / "examples/submitted"), "--out", str(out), "-j", str(JOBS)],
+         str(ROOT / "examples/submitted"), "--out", str(out), "-j", str(jobs)],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
 
@@ -176,7 +176,7 @@ def test_regrading_is_deterministic_and_resumable(graded, tmp_path, assignment):
     copy = tmp_path / "out"
     subprocess.run(["cp", "-r", str(out), str(copy)], check=True)
     (copy / "results" / "reference.json").unlink()  # as if killed before writing it
-    proc = _batch(assignment, copy)
+    proc = _batch(assignment, copy, jobs=1)  # one notebook to grade: one grading process
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "1/1" in proc.stderr  # only the missing one was graded again
     again = json.loads((copy / "results" / "reference.json").read_text())

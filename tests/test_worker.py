@@ -278,3 +278,30 @@ def test_visible_paths_never_hold_the_repository():
     paths = jail.visible_paths()
     assert not [p for p in paths if jail._inside(jail.REPO_ROOT, p)]
     assert any(jail._inside(os.__file__, p) for p in paths)  # the standard library is there
+
+
+def test_statements_compiled_by_the_server_run_as_if_compiled_in_the_child():
+    """The server compiles a submission's kept statements once (worker._compiled); the child
+    runs them. Same namespace and same errors as compiling in the child, a statement the server
+    could not compile is compiled (and reported) by the child, and a repeated program is not
+    compiled again."""
+    from autograder import worker
+
+    snippets = [
+        {"filename": "<cell 1>", "source": "x = 2\ny = 1 / 0\ndef f(a):\n    return a * x\n",
+         "keep": [0, 1, 2]},
+        {"filename": "<cell 2>", "source": "z = f(3)\nw = undefined\n", "keep": [0, 1]},
+    ]  # fmt: skip
+    compiled = worker._compiled(snippets)
+    assert worker._compiled([dict(s) for s in snippets]) is compiled  # the same program again
+    assert all(code is not None for codes in compiled for code in codes)
+    plain_ns, plain_errors = worker.load_program(snippets)
+    ns, errors = worker.load_program(snippets, compiled)
+    assert ns["z"] == plain_ns["z"] == 6 and "y" not in ns
+    assert errors == plain_errors and len(errors) == 2
+    assert "ZeroDivisionError" in errors[0] and "NameError" in errors[1]
+    partly = [list(codes) for codes in compiled]
+    partly[1][0] = None  # as if the server had failed to compile `z = f(3)`
+    ns, errors = worker.load_program(snippets, partly)
+    assert ns["z"] == 6 and errors == plain_errors
+    assert worker._compiled(snippets[:1]) is not compiled  # another program: compiled anew
