@@ -14,6 +14,8 @@ from autograder.suites.a01_lstm_classifier import reference as ref
 # (besides the reference of the same name): see probing.hide_references.
 HIDDEN_WHEN_TESTED = {"LSTMClassifier": ("ReferenceClassifier", "make_reference_model")}
 
+STEP_RESULT = "`lstm_step_by_step` should return (output, (h_n, c_n)), like calling the LSTM"
+
 
 def _build_model(ns: dict, seed: int, hidden: int, n_languages: int) -> nn.Module:
     cls = need(ns, "LSTMClassifier", "class")
@@ -135,12 +137,7 @@ def step_by_step(ns, weights, input_size, hidden, x):
     lstm.register_forward_hook(lambda m, args, out: call_lengths.append(_seq_len(args[0])))
     with torch.no_grad():
         result = fn(lstm, x)
-    try:
-        output, (h_n, c_n) = result
-    except (TypeError, ValueError):
-        raise ProbeFailure(
-            "`lstm_step_by_step` should return (output, (h_n, c_n)), like calling the LSTM"
-        ) from None
+    output, h_n, c_n = _step_result(result)
     return {"output": output, "h_n": h_n, "c_n": c_n, "call_lengths": call_lengths}
 
 
@@ -189,18 +186,22 @@ class _ScriptedLSTM(nn.LSTM):
         return out, (h, c)
 
 
+def _step_result(result) -> tuple:
+    """(output, h_n, c_n) from what lstm_step_by_step returned, or a clear failure."""
+    try:
+        output, (h_n, c_n) = result
+    except (TypeError, ValueError):
+        raise ProbeFailure(STEP_RESULT) from None
+    return output, h_n, c_n
+
+
 def step_by_step_recorded(ns, input_size, hidden, x, seed):
     """The student's lstm_step_by_step on a scripted stand-in LSTM: every call's input and
     state, what the stand-in returned, and what the function returned."""
     fn = need(ns, "lstm_step_by_step")
     lstm = _ScriptedLSTM(input_size, hidden, seed)
     result = fn(lstm, x)
-    try:
-        output, (h_n, c_n) = result
-    except (TypeError, ValueError):
-        raise ProbeFailure(
-            "`lstm_step_by_step` should return (output, (h_n, c_n)), like calling the LSTM"
-        ) from None
+    output, h_n, c_n = _step_result(result)
     return {
         "calls": lstm.calls,
         "returned": lstm.returned,
@@ -220,9 +221,7 @@ def step_by_step_gradients(ns, weights, input_size, hidden, x, r_out, r_h, r_c):
     try:
         output, (h_n, c_n) = fn(lstm, x)
     except (TypeError, ValueError):
-        raise ProbeFailure(
-            "`lstm_step_by_step` should return (output, (h_n, c_n)), like calling the LSTM"
-        ) from None
+        raise ProbeFailure(STEP_RESULT) from None
     parts = [(output, r_out), (h_n, r_h), (c_n, r_c)]
     if not all(isinstance(t, torch.Tensor) and t.shape == r.shape for t, r in parts):
         raise ProbeFailure(
