@@ -130,8 +130,9 @@ def _grade(args, config) -> int:
     with Worker() as worker:
         worker.start()  # first: its torch import overlaps the grader's own imports below
         from autograder.report import feedback_markdown, write_atomic, write_json
-        from autograder.runner import grade_notebook
+        from autograder.runner import freeze_imports, grade_notebook
 
+        freeze_imports()
         results = grade_notebook(args.notebook, assignment, worker=worker, verbose=args.verbose)
     if args.json:
         write_json(args.json, results)

@@ -29,9 +29,10 @@ def main(argv: list[str]) -> int:
     with Worker() as worker:
         worker.start()  # its torch import overlaps ours
         from autograder.report import write_json
-        from autograder.runner import grade_notebook
+        from autograder.runner import freeze_imports, grade_notebook
 
         assignment = load_config(config_path).assignment(assignment_id)
+        freeze_imports()
         for line in sys.stdin:
             request = json.loads(line)
             results = grade_notebook(request["notebook"], assignment, worker=worker)

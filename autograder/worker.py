@@ -66,8 +66,8 @@ def main() -> None:
     # hide_references). Without this, that collection walks every object torch and matplotlib
     # made (about 1 s per probe on a loaded machine, measured) and copies their pages on write.
     # Frozen objects are never collected again, so freeze before any suite module is imported:
-    # the references must stay collectable.
-    gc.collect()
+    # the references must stay collectable. (No gc.collect() first: it found 15 garbage objects
+    # among 330,000 and took 0.15 s of every worker's start, measured.)
     gc.freeze()
     greeting = {"ready": True, "pid": os.getpid(), "isolation": conf.level, "note": conf.note}
     wire.write_frame(proto_out, wire.dumps(greeting))
@@ -93,6 +93,8 @@ def main() -> None:
             wire.write_frame(proto_out, payload)
     finally:
         conf.close()
+    # Skip the interpreter's teardown (about 0.2 s with torch loaded): the grader waits for it.
+    os._exit(0)
 
 
 def _die_with_grader() -> None:
