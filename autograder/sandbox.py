@@ -66,6 +66,7 @@ class Worker:
         self._buffer = b""
         self.isolation = ""  # the confinement level the worker reached (see jail.py)
         self.note = ""  # what that level lacks, for the results; empty when fully confined
+        self._jail_root = ""  # the server's empty mount point, removed here if it could not
 
     def run(self, request: dict, timeout: float) -> ProbeReply:
         """Run one probe. Failures of the student's code come back as ok=False replies."""
@@ -112,6 +113,12 @@ class Worker:
             self._stderr.close()
             self._stderr = None
         self._buffer = b""
+        if self._jail_root:  # a server killed above (SIGKILL) could not remove it itself
+            try:
+                os.rmdir(self._jail_root)  # only ever an empty directory
+            except OSError:
+                pass
+            self._jail_root = ""
 
     def __enter__(self) -> Worker:
         return self
@@ -159,6 +166,9 @@ class Worker:
             raise WorkerError("the grading worker sent an unexpected greeting")
         self._ready = True
         self.isolation = str(ready.get("isolation", ""))
+        root = str(ready.get("root") or "")
+        if os.path.dirname(root) == tempfile.gettempdir() and "autograder-jail-" in root:
+            self._jail_root = root
         self.note = str(ready.get("note", ""))
 
     def _read_frame(self, deadline: float) -> bytes:

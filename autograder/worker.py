@@ -9,7 +9,9 @@ plain data -- back through a pipe. A fresh child per probe means every test star
 same clean, seeded state, and a crash, hang or exit costs one probe only.
 
 This server never runs student code itself; it only forwards what a child wrote, unparsed, to
-the grader, which decodes and checks it. Protocol: length-prefixed frames (see ``wire``).
+the grader, which decodes and checks it. Protocol: length-prefixed frames (see ``wire``). It
+answers as soon as torch is loaded; the rest of its warm-up happens in a copy that takes over
+once warm (``_Successor``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ MAX_OUTPUT_FILE = 64 * 1024 * 1024  # RLIMIT_FSIZE: printing gigabytes fails ins
 MAX_RESULT_BYTES = 64 * 1024 * 1024
 MAX_PROCESSES = 128  # RLIMIT_NPROC of nobody: processes and threads (a fork storm stops here)
 MAX_OPEN_FILES = 256
+SUITES = "autograder.suites"  # the hidden suites' package
 SETUP_FAILED = 71  # exit status of a child whose confinement could not be set up
+NEEDS_WARM_UP = 72  # exit status of a child of a cold server that began importing torch._dynamo
 # Imported once here so that a notebook's `import matplotlib.pyplot` costs nothing per probe.
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot")
 # suite -> probe -> the student names it tests (their reference objects are hidden from it)
@@ -49,7 +53,9 @@ def main() -> None:
     _die_with_grader()
     proto_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by libraries goes to stderr, never into the protocol
-    proto_in = sys.stdin.buffer
+    # Unbuffered: nothing is read ahead of the current request, so that the successor (below)
+    # goes on reading exactly where this process stopped.
+    proto_in = os.fdopen(0, "rb", buffering=0)
     import torch
 
     from autograder import wire
@@ -60,8 +66,33 @@ def main() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
-    _warm_up(torch)
     conf = jail.detect()
+    _settle()
+    greeting = {"ready": True, "pid": os.getpid(), "isolation": conf.level, "note": conf.note,
+                "root": conf.root}  # fmt: skip
+    wire.write_frame(proto_out, wire.dumps(greeting))
+
+    def serve_on(pending: bytes | None) -> None:  # the successor, after the takeover
+        try:
+            _serve(proto_in, proto_out, conf, None, pending)
+        finally:
+            conf.close()
+
+    successor = _Successor(torch, serve_on)
+    try:
+        _serve(proto_in, proto_out, conf, successor)
+    finally:
+        successor.close()
+        conf.close()
+    # Skip the interpreter's teardown (about 0.2 s with torch loaded): the grader waits for it.
+    os._exit(0)
+
+
+def _settle() -> None:
+    """Make what is loaded so far cheap to fork from."""
+    # torch's imports read 36,000 source lines into linecache; freeing them in every child
+    # (which must not keep the grader's source) took 4 ms a probe. Nothing here needs them.
+    linecache.clearcache()
     # Every child runs gc.collect() to free the reference it must not see (probing.
     # hide_references). Without this, that collection walks every object torch and matplotlib
     # made (about 1 s per probe on a loaded machine, measured) and copies their pages on write.
@@ -69,32 +100,144 @@ def main() -> None:
     # the references must stay collectable. (No gc.collect() first: it found 15 garbage objects
     # among 330,000 and took 0.15 s of every worker's start, measured.)
     gc.freeze()
-    greeting = {"ready": True, "pid": os.getpid(), "isolation": conf.level, "note": conf.note}
-    wire.write_frame(proto_out, wire.dumps(greeting))
-    try:
-        while True:
+
+
+class _Successor:
+    """The warm-up (``_warm_up``: mostly importing torch._dynamo, which takes as long as
+    importing torch) runs in a forked copy of this server while this one already serves
+    probes. Once warm, the copy takes over the protocol and this process only waits for it to
+    end. A probe that needs the warm-up before then (its child starts importing torch._dynamo)
+    stops at once and is run again, from the start, by the warm copy. Every child is still a
+    fresh fork of a server that never ran student code. If the copy fails, this process
+    serves on alone and its children import what they need."""
+
+    def __init__(self, torch, serve_on) -> None:
+        self.pid = 0
+        self._warm = False
+        self._warm_r, warm_w = os.pipe()
+        go_r, self._go_w = os.pipe()
+        server = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                os.close(self._warm_r)
+                os.close(self._go_w)
+                jail._prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the server
+                if os.getppid() != server:
+                    os._exit(1)
+                _warm_up(torch)
+                _settle()
+                os.write(warm_w, b"w")
+                os.close(warm_w)
+                with os.fdopen(go_r, "rb") as go:
+                    word = go.read(1)
+                    size = int.from_bytes(go.read(8) or b"\0", "big") if word == b"g" else 0
+                    pending = go.read(size) if size else None
+                if word == b"g":  # else the server ended first
+                    serve_on(pending)
+                status = 0
+            except BaseException:  # noqa: BLE001 - the server then serves on alone
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+        self.pid = pid
+        os.close(warm_w)
+        os.close(go_r)
+
+    @property
+    def alive(self) -> bool:
+        return self.pid > 0
+
+    def ready(self, request_fd: int) -> bool:
+        """Wait for the next request or for the warm copy, whichever comes first: True when the
+        copy is warm and no byte of the next request has been read."""
+        if self.pid <= 0:
+            return False
+        readable, _, _ = select.select([self._warm_r, request_fd], [], [])
+        return self._warm_r in readable and self.wait_warm()
+
+    def wait_warm(self) -> bool:
+        """Block until the copy is warm (True) or has failed (False; it is gone then)."""
+        if self.pid > 0 and not self._warm:
+            self._warm = os.read(self._warm_r, 1) == b"w"
+            if not self._warm:
+                self.close()
+        return self._warm
+
+    def take_over(self, pending: bytes | None = None) -> None:
+        """Hand the protocol (and a request already read, to be run first) to the warm copy,
+        wait for its end, and end with it."""
+        pending = pending or b""
+        message = b"g" + len(pending).to_bytes(8, "big") + pending
+        while message:
+            message = message[os.write(self._go_w, message) :]
+        os.close(self._go_w)
+        _, status = os.waitpid(self.pid, 0)
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+    def close(self) -> None:
+        """Stop a copy that has not taken over (it is warming, or waiting for the word)."""
+        if self.pid <= 0:
+            return
+        pid, self.pid = self.pid, 0
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        for fd in (self._warm_r, self._go_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _serve(
+    proto_in,
+    proto_out,
+    conf: jail.Confinement,
+    successor: _Successor | None,
+    pending: bytes | None = None,
+) -> None:
+    """Answer probe requests (``pending`` first, if any) until the grader says exit or closes
+    the pipe. With a ``successor`` still warming, hand over to it as soon as it is warm."""
+    from autograder import wire
+
+    while True:
+        if pending is not None:
+            frame, pending = pending, None
+        else:
+            if successor is not None and successor.ready(proto_in.fileno()):
+                successor.take_over()  # does not return
             frame = wire.read_frame(proto_in)
-            if frame is None:
-                break
-            request = wire.loads(frame)
-            if request.get("op") == "exit":
-                break
-            # The suite's probes are trusted; importing them here, while the hidden suite is
-            # still readable, saves the work in every child (which cannot see it any more).
-            probes = importlib.import_module(f"autograder.suites.{request['suite']}.probes")
-            if request["suite"] not in TESTED:
-                TESTED[request["suite"]] = probing.tested_names(probes)
-            request["compiled"] = _compiled(request["program"])
+        if frame is None:
+            return
+        request = wire.loads(frame)
+        if request.get("op") == "exit":
+            return
+        # The suite's probes are trusted; importing them here, while the hidden suite is
+        # still readable, saves the work in every child (which cannot see it any more).
+        probes = importlib.import_module(f"{SUITES}.{request['suite']}.probes")
+        if request["suite"] not in TESTED:
+            TESTED[request["suite"]] = probing.tested_names(probes)
+            linecache.clearcache()  # the probes' source, read by tested_names
+        request["compiled"] = _compiled(request["program"])
+        # Listed here: a child that iterates sys.modules writes the reference count of every
+        # module, copying thousands of pages it shares with this server (10 ms a probe).
+        request["suite_modules"] = [n for n in sys.modules if n.startswith(SUITES)]
+        request["cold"] = successor is not None and successor.alive
+        header, payload, pid = run_in_child(request, conf)
+        if request["cold"] and header["exit"] == f"exit status {NEEDS_WARM_UP}":
+            if successor.wait_warm():
+                successor.take_over(frame)  # does not return
+            request["cold"] = False  # the warm-up failed: this child imports it itself
             header, payload, pid = run_in_child(request, conf)
-            # Reply only once everything the probe started is gone: when the grader reads the
-            # reply, nothing of the probe runs any more (replying first raced tests of that).
-            _reap(pid)
-            wire.write_frame(proto_out, wire.dumps(header))
-            wire.write_frame(proto_out, payload)
-    finally:
-        conf.close()
-    # Skip the interpreter's teardown (about 0.2 s with torch loaded): the grader waits for it.
-    os._exit(0)
+        # Reply only once everything the probe started is gone: when the grader reads the
+        # reply, nothing of the probe runs any more (replying first raced tests of that).
+        _reap(pid)
+        wire.write_frame(proto_out, wire.dumps(header))
+        wire.write_frame(proto_out, payload)
 
 
 def _die_with_grader() -> None:
@@ -242,15 +385,18 @@ def _child(request: dict, result_fd: int, out_fd: int, conf: jail.Confinement) -
 
     seed = int(request["seed"])
     try:
-        suite = f"autograder.suites.{request['suite']}"
+        suite = f"{SUITES}.{request['suite']}"
         probes = importlib.import_module(f"{suite}.probes")
         probe = getattr(probes, request["probe"])
-        suite_modules = [m for n, m in sys.modules.items() if n.startswith(suite + ".")]
+        loaded = request["suite_modules"]
+        suite_modules = [sys.modules[n] for n in loaded if n.startswith(suite + ".")]
         tested = TESTED[request["suite"]].get(request["probe"], set())
         probing.hide_references(suite_modules, tested)
         del suite_modules
-        _forget_suites()
+        _forget_suites(loaded)
         linecache.clearcache()  # no source lines of the grader's files stay in memory
+        if request.get("cold"):
+            sys.meta_path.insert(0, _StopBeforeWarmUp())
         ns, load_errors = load_program(request["program"], request.get("compiled"))
         torch.set_num_threads(1)  # whatever the submission asked for at import time
         _seed(seed, torch)
@@ -266,6 +412,16 @@ def _child(request: dict, result_fd: int, out_fd: int, conf: jail.Confinement) -
     with os.fdopen(result_fd, "wb") as result:
         result.write(payload)  # the end of the pipe delimits it
     os._exit(0)
+
+
+class _StopBeforeWarmUp:
+    """In a child of a server still warming up: importing torch._dynamo (an optimizer does)
+    would take a second here; the warm server runs the probe again instead (``_Successor``).
+    Only a matter of speed: code that removes this finder imports the module itself."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch._dynamo":
+            os._exit(NEEDS_WARM_UP)
 
 
 def _limit(request: dict, conf: jail.Confinement) -> None:
@@ -289,11 +445,12 @@ def _limit(request: dict, conf: jail.Confinement) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _forget_suites() -> None:
-    """Drop the hidden suite's modules from sys.modules, so that student code cannot simply
-    import them (their files are not in the jail either). The probe keeps what it uses."""
-    for name in [n for n in sys.modules if n.startswith("autograder.suites")]:
-        del sys.modules[name]
+def _forget_suites(names: list[str]) -> None:
+    """Drop the hidden suites' modules (``names``: all of them, listed by the server) from
+    sys.modules, so that student code cannot simply import them (their files are not in the
+    jail either). The probe keeps what it uses."""
+    for name in names:
+        sys.modules.pop(name, None)
     package = sys.modules.get("autograder")
     if package is not None and hasattr(package, "suites"):
         delattr(package, "suites")

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import ast
 import os
+import signal
 import socket
 import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import torch
 
 from autograder import jail
+from autograder import worker as worker_module
 from autograder.notebook import Program, Snippet
 from autograder.sandbox import Worker
-from autograder.worker import MAX_OPEN_FILES, MAX_OUTPUT_FILE, MAX_PROCESSES
+from autograder.worker import MAX_OPEN_FILES, MAX_OUTPUT_FILE, MAX_PROCESSES, NEEDS_WARM_UP
 
 
 @pytest.fixture
@@ -75,6 +79,16 @@ def connect(port):
         return type(exc).__name__
 def exists(path):
     return os.path.exists(path)
+def optimizer_step():
+    w = torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD([w], lr=0.5)
+    (w * torch.tensor([1.0, 3.0])).sum().backward()
+    optimizer.step()
+    return w.detach()
+def warmed_up():
+    return "torch._dynamo" in sys.modules
+def exit_with(status):
+    os._exit(status)
 def listdir(path):
     return sorted(os.listdir(path))
 def environment():
@@ -305,3 +319,80 @@ def test_statements_compiled_by_the_server_run_as_if_compiled_in_the_child():
     ns, errors = worker.load_program(snippets, partly)
     assert ns["z"] == 6 and errors == plain_errors
     assert worker._compiled(snippets[:1]) is not compiled  # another program: compiled anew
+
+
+# The server answers probes while a copy of it warms up (worker._Successor), then hands over.
+
+
+def test_a_first_probe_that_needs_the_warm_up_gets_the_same_answer():
+    """The first probe makes an optimizer while the server is still warming up: its child
+    stops, the warm copy runs it again from the start, and takes over the protocol."""
+    with Worker() as w:
+        reply = _run(w, "optimizer_step")
+        assert reply.ok, reply.message
+        assert torch.equal(reply.value, torch.tensor([0.5, -0.5]))
+        assert _run(w, "warmed_up").value is True  # the warm copy answers from now on
+        assert _run(w, "add", [1, 2]).value == 3
+
+
+def test_student_code_exiting_with_the_warm_up_status_is_an_exit_like_any_other():
+    """os._exit(NEEDS_WARM_UP) in a cold child makes the warm copy run the probe again, where
+    it is an ordinary exit: reported once, no loop, and the next probe is unaffected."""
+    with Worker() as w:
+        reply = _run(w, "exit_with", [NEEDS_WARM_UP])
+        assert not reply.ok
+        assert f"exit status {NEEDS_WARM_UP}" in reply.message
+        assert _run(w, "add", [2, 2]).value == 4
+
+
+def test_the_warming_copy_dies_with_the_server():
+    """SIGKILL of the server alone (its grader would kill the whole group): the copy that
+    warms up or serves in its place dies with it, by the parent-death signal."""
+    with Worker() as w:
+        deadline = time.monotonic() + 60
+        while not _run(w, "warmed_up").value:  # until the warm copy serves
+            assert time.monotonic() < deadline, "the warm copy never took over"
+            time.sleep(0.1)
+        server = w._proc.pid
+        assert len(_group(server)) == 2, "the server and its warm copy"
+        os.kill(server, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _group(server) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _group(server) == [], "a process of the worker outlived its server"
+
+
+@ROOT_ONLY
+def test_a_killed_servers_jail_directory_is_removed_by_the_grader():
+    with Worker() as w:
+        _run(w, "add", [1, 1])
+        root = w._jail_root
+        assert root and os.path.isdir(root)
+        os.killpg(w._proc.pid, signal.SIGKILL)  # no chance to remove it itself
+    assert not os.path.exists(root)
+
+
+def test_a_failed_warm_up_leaves_the_server_serving_alone(monkeypatch):
+    def broken(torch):
+        raise RuntimeError("warm-up failed")
+
+    monkeypatch.setattr(worker_module, "_warm_up", broken)
+    monkeypatch.setattr(worker_module.traceback, "print_exc", lambda: None)
+    successor = worker_module._Successor(torch, serve_on=lambda pending: None)
+    assert successor.alive
+    assert successor.wait_warm() is False
+    assert not successor.alive  # reaped: the server serves on alone, children unhooked
+    assert successor.ready(0) is False
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of a process group."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
