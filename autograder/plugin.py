@@ -53,6 +53,9 @@ class Submission:
         # seeded child. Tests that ask the same question share one run.
         self._replies: dict[bytes, ProbeReply] = {}
 
+    def wait_for_worker(self) -> None:
+        self._worker.wait_ready()
+
     def restart_clock(self) -> None:
         """The submission's time limit counts from here (after the worker is ready)."""
         self._started = time.monotonic()
@@ -134,6 +137,16 @@ class GradingPlugin:
             if spec is not None:
                 # Backstop for a bug in a hidden test; the worker enforces the real deadline.
                 item.add_marker(pytest.mark.timeout(spec.timeout + GRACE + 5))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Wait for the worker's greeting after collecting (which overlaps its start) and
+        before the first test, so that its start-up is not charged to the submission's or a
+        test's time. If it cannot start, each probe says so."""
+        try:
+            self.submission.wait_for_worker()
+        except WorkerError:
+            pass
+        self.submission.restart_clock()
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.submission.begin_test(self.specs.get(_test_name(item)))

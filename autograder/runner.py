@@ -18,7 +18,7 @@ import torch
 from autograder.config import Assignment
 from autograder.notebook import NotebookError, Program, build_program, read_cells
 from autograder.plugin import GradingPlugin, Outcome, Submission
-from autograder.sandbox import Worker, WorkerError
+from autograder.sandbox import Worker
 from autograder.scoring import build_results
 
 GRADER_VERSION = "1"
@@ -67,9 +67,7 @@ def grade_notebook(
         if program is None:
             outcomes = {name: Outcome(False, load_error, 0.0) for name in assignment.tests}
         else:
-            _wait_for(worker)
-            submission.restart_clock()  # the worker's start-up is not the submission's time
-            log = run_suite(assignment, plugin)
+            log = run_suite(assignment, plugin)  # collects while the worker starts
             if verbose:
                 print(log)
             outcomes = plugin.outcomes
@@ -96,15 +94,6 @@ def freeze_imports() -> None:
     collection: every full collection in the grader walked them all (0.09 s each). Call once,
     after the imports and before grading: what grading creates stays collectable."""
     gc.freeze()
-
-
-def _wait_for(worker: Worker) -> None:
-    """Wait for the worker's greeting before the first test, so that its start-up is not
-    charged to that test's time limit. If it cannot start, each probe says so."""
-    try:
-        worker.wait_ready()
-    except WorkerError:
-        pass
 
 
 def run_suite(assignment: Assignment, plugin: GradingPlugin) -> str:

@@ -139,3 +139,30 @@ def test_an_interrupted_request_never_answers_the_next(make_notebook):
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
         assert worker.run(request(2, 3), timeout=30).value == 5
+
+
+def test_the_workers_start_up_is_not_charged_to_the_first_test(tmp_path, nb):
+    """The suite is collected while the worker starts; the tests' clocks start once it is
+    ready. A start-up longer than a test's whole limit costs nothing."""
+    from autograder.runner import grade_notebook
+    from autograder.sandbox import Worker
+
+    class SlowToStart(Worker):
+        def wait_ready(self) -> None:
+            time.sleep(2.5)  # as on a loaded machine
+            super().wait_ready()
+
+    config = tmp_path / "grading.yml"
+    config.write_text(yaml.safe_dump({
+        "defaults": {"test_timeout": 2, "submission_timeout": 2},
+        "assignments": {"selftest": {
+            "notebook": "x.ipynb", "suite": "selftest",
+            "problems": {"p": {"tests": {"test_add_integers": 1, "test_shout": 1}}},
+        }},
+    }))  # fmt: skip
+    with SlowToStart() as worker:
+        worker.start()
+        results = grade_notebook(
+            nb("good", GOOD), load_config(config).assignment("selftest"), worker=worker
+        )
+    assert _failed(results) == set(), results["tests"]

@@ -660,15 +660,15 @@ A1_VARIANTS = {
         fails=P1 + P2 + P3 + P4 + P5,
     ),
     "hostile_hangs": Variant(
-        "predict loops forever",
+        "predict loops forever when given a single name",
         edits=(
             (
                 ANSWERS[4],
                 "    if not names:\n",
-                "    while True:\n        pass\n    if not names:\n",
+                "    while len(names) == 1:\n        pass\n    if not names:\n",
             ),
         ),
-        fails=P5,
+        fails=("test_predict_single_name",),
     ),
     "hostile_sys_exit": Variant(
         "train_step calls sys.exit(0)",
