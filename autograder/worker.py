@@ -78,7 +78,7 @@ def main() -> None:
         finally:
             conf.close()
 
-    successor = _Successor(torch, serve_on)
+    successor = _Successor(torch, serve_on)  # not started yet
     try:
         _serve(proto_in, proto_out, conf, successor)
     finally:
@@ -114,6 +114,16 @@ class _Successor:
     def __init__(self, torch, serve_on) -> None:
         self.pid = 0
         self._warm = False
+        self._torch, self._serve_on = torch, serve_on
+        self._started = False
+
+    def start(self) -> None:
+        """Fork the copy (once): at the first request, so that a worker that is never asked
+        anything (a notebook that cannot be read) spends no second warming up."""
+        if self._started:
+            return
+        self._started = True
+        torch, serve_on = self._torch, self._serve_on
         self._warm_r, warm_w = os.pipe()
         go_r, self._go_w = os.pipe()
         server = os.getpid()
@@ -216,6 +226,8 @@ def _serve(
         request = wire.loads(frame)
         if request.get("op") == "exit":
             return
+        if successor is not None:
+            successor.start()
         # The suite's probes are trusted; importing them here, while the hidden suite is
         # still readable, saves the work in every child (which cannot see it any more).
         probes = importlib.import_module(f"{SUITES}.{request['suite']}.probes")

@@ -379,6 +379,8 @@ def test_a_failed_warm_up_leaves_the_server_serving_alone(monkeypatch):
     monkeypatch.setattr(worker_module, "_warm_up", broken)
     monkeypatch.setattr(worker_module.traceback, "print_exc", lambda: None)
     successor = worker_module._Successor(torch, serve_on=lambda pending: None)
+    assert not successor.alive  # forked at the first request only
+    successor.start()
     assert successor.alive
     assert successor.wait_warm() is False
     assert not successor.alive  # reaped: the server serves on alone, children unhooked
