@@ -8,7 +8,8 @@ run, on the same machine.
 Stages (each the median of --repeat runs, wall seconds):
 - grader imports: `python -c "import autograder.runner"` (torch, pytest, the grader);
 - worker start: spawning `python -I -m autograder.worker` until its greeting (torch, preloads,
-  warm-up, the confinement trial);
+  the confinement trial; before 21a8c7c also the warm-up, which now runs in a copy of the
+  server while it answers);
 - one probe: a request to a ready worker until its reply: fork, confinement, loading the
   submission's definitions, the probe itself (a trivial call), the child's end;
 - whole grade: `python -m autograder grade NB` (all of it, 18+ probes and pytest);
