@@ -8,8 +8,8 @@ the same mixed set of submissions from all four assignments, in one run.
 
 The class is made by copying the bundled examples of each assignment (examples/submitted/*/ID),
 cycling through them in name order (reference, stub, partial, mistakes, alternatives, broken and
-hostile ones) until there are --per-assignment students; `hostile_hangs`, which spends every
-test's whole time limit by design, is left out unless --with-hangs. The baseline is a detached
+hostile ones) until there are --per-assignment students; `hostile_hangs`, which spends a whole
+test's time limit by design, is left out unless --with-hangs. The baseline is a detached
 git worktree of --baseline run with this venv's packages (a throw-away venv whose only entries
 are that worktree and this venv's site-packages), so both graders use the same torch. Everything
 runs in a temporary folder; the repo is not written.
