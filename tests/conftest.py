@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,33 @@ def make_notebook(tmp_path):
         return write_notebook(tmp_path / name, list(sources), metas)
 
     return make
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    ppid: int
+    pgrp: int
+
+
+def _live_processes() -> list[Process]:
+    """Every process that is not a zombie, from /proc/*/stat."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command name
+        except OSError:
+            continue  # it ended meanwhile
+        if fields[0] != "Z":
+            found.append(Process(int(stat.parent.name), int(fields[1]), int(fields[2])))
+    return found
+
+
+@pytest.fixture
+def live_processes():
+    """live_processes() -> the machine's processes now (zombies left out), for tests of what
+    outlives what."""
+    return _live_processes
 
 
 @pytest.fixture

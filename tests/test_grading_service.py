@@ -7,7 +7,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import yaml
@@ -58,12 +57,12 @@ def test_one_process_grades_submission_after_submission(grader, nb):
     assert len(grader._all) == 1 and len(grader._idle) == 1
 
 
-def test_a_killed_grading_process_costs_one_submission(grader, nb):
+def test_a_killed_grading_process_costs_one_submission(grader, nb, live_processes):
     """SIGKILL of the process mid-submission: that submission gets a failed result saying so,
     its worker dies with it, and the next submission is graded by a fresh process."""
     grader.grade(nb("warm", GOOD))  # a running process (and worker) to kill
     (service,) = grader._all
-    worker_pids = _children(service.proc.pid)
+    worker_pids = {p.pid for p in live_processes() if p.ppid == service.proc.pid}
     assert worker_pids, "the grading process should have started its worker"
     slow = nb("slow", SLOW)
     killer = threading.Timer(3.0, os.kill, (service.proc.pid, signal.SIGKILL))
@@ -73,9 +72,13 @@ def test_a_killed_grading_process_costs_one_submission(grader, nb):
     assert results["score"] == 0
     assert "the grader failed on this submission" in results["tests"][0]["output"]
     deadline = time.monotonic() + 10
-    while any(_alive(p) for p in worker_pids) and time.monotonic() < deadline:
+
+    def survivors() -> set[int]:
+        return worker_pids & {p.pid for p in live_processes()}
+
+    while survivors() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(p) for p in worker_pids), "the worker outlived its grader"
+    assert not survivors(), "the worker outlived its grader"
     assert _failed(grader.grade(nb("after", GOOD))) == set()
     assert service not in grader._all
 
@@ -87,26 +90,6 @@ def test_an_overrunning_submission_is_cut_and_the_next_is_graded(grader, nb):
     assert "did not finish within 3 s" in results["tests"][0]["output"]
     grader.limit = 60.0
     assert _failed(grader.grade(nb("next", GOOD))) == set()
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_an_interrupted_request_never_answers_the_next(make_notebook):

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -345,7 +344,7 @@ def test_student_code_exiting_with_the_warm_up_status_is_an_exit_like_any_other(
         assert _run(w, "add", [2, 2]).value == 4
 
 
-def test_the_warming_copy_dies_with_the_server():
+def test_the_warming_copy_dies_with_the_server(live_processes):
     """SIGKILL of the server alone (its grader would kill the whole group): the copy that
     warms up or serves in its place dies with it, by the parent-death signal."""
     with Worker() as w:
@@ -354,12 +353,16 @@ def test_the_warming_copy_dies_with_the_server():
             assert time.monotonic() < deadline, "the warm copy never took over"
             time.sleep(0.1)
         server = w._proc.pid
-        assert len(_group(server)) == 2, "the server and its warm copy"
+
+        def group() -> list[int]:
+            return [p.pid for p in live_processes() if p.pgrp == server]
+
+        assert len(group()) == 2, "the server and its warm copy"
         os.kill(server, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while _group(server) and time.monotonic() < deadline:
+        while group() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _group(server) == [], "a process of the worker outlived its server"
+        assert group() == [], "a process of the worker outlived its server"
 
 
 @ROOT_ONLY
@@ -385,16 +388,3 @@ def test_a_failed_warm_up_leaves_the_server_serving_alone(monkeypatch):
     assert successor.wait_warm() is False
     assert not successor.alive  # reaped: the server serves on alone, children unhooked
     assert successor.ready(0) is False
-
-
-def _group(pgid: int) -> list[int]:
-    """Live processes of a process group."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
